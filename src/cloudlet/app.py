@@ -1,0 +1,110 @@
+"""Builds the server: store, service providers, gateway; and runs it under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import orjson
+import uvicorn
+
+from cloudlet import __version__
+from cloudlet.config import Config
+from cloudlet.gateway.catalog import load_service
+from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.server import Gateway
+from cloudlet.services import provider_classes
+from cloudlet.store import open_store
+
+log = logging.getLogger("cloudlet")
+
+
+class Cloudlet:
+    """The whole server in one object: what `cloudlet up` runs and what tests embed."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.started_at = time.time()
+        self.store = open_store(str(config.database_path), sync=config.sync)
+        self.providers = [cls(config, self.store) for cls in provider_classes()]
+        self.services = [load_service(provider) for provider in self.providers]
+        self.gateway = Gateway(config, self.services, self._internal, self._start, self._stop)
+
+    async def _start(self) -> None:
+        for provider in self.providers:
+            await provider.start()
+
+    async def _stop(self) -> None:
+        for provider in self.providers:
+            await provider.stop()
+        self.store.close()
+        log.info("stopped; every accepted write is committed to %s", self.config.database_path)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "pid": os.getpid(),
+            "endpoint": self.config.endpoint(),
+            "state_dir": str(self.config.state_dir),
+            "uptime_seconds": round(time.time() - self.started_at, 1),
+            "auth": "strict" if self.config.strict_auth else "any credentials (loopback)",
+            "store": {"path": str(self.config.database_path), **self.store.stats()},
+            "services": {p.name: p.status() for p in self.providers},
+        }
+
+    async def _internal(self, request: Request) -> Response:
+        if request.raw_path in ("/_cloudlet/health", "/_cloudlet/health/"):
+            body = orjson.dumps({"status": "running", "version": __version__})
+        elif request.raw_path in ("/_cloudlet/status", "/_cloudlet/status/"):
+            body = orjson.dumps(self.status())
+        else:
+            return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
+        return Response(200, [("content-type", "application/json")], body)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing the endpoint once the socket is listening."""
+
+    def __init__(self, config: uvicorn.Config, cloudlet_config: Config) -> None:
+        super().__init__(config)
+        self.cloudlet_config = cloudlet_config
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(banner(self.cloudlet_config), flush=True)
+
+
+def banner(config: Config) -> str:
+    endpoint = config.endpoint()
+    return (
+        f"cloudlet {__version__} is running on {endpoint} (state in {config.state_dir})\n"
+        f"  point boto3 and the aws CLI at it:\n"
+        f"    export AWS_ENDPOINT_URL={endpoint}\n"
+        f"    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="
+        f"{config.default_region}\n"
+        f"    aws sqs create-queue --queue-name hello\n"
+        f"  stop with Ctrl-C; everything accepted stays committed."
+    )
+
+
+def serve(config: Config) -> None:
+    """Run cloudlet in the foreground until SIGINT or SIGTERM."""
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Cloudlet(config)
+    uv_config = uvicorn.Config(
+        app.gateway,
+        host=config.host,
+        port=config.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+    )
+    _Server(uv_config, config).run()

@@ -1,0 +1,138 @@
+"""The `cloudlet` command: `up` runs the server, `status` asks a running one what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+from cloudlet import __version__
+from cloudlet.config import Config, ConfigError
+
+DESCRIPTION = """\
+cloudlet runs the AWS serverless stack on your own machine: one process, one port, state in
+SQLite. boto3, the aws CLI and SAM work against it unchanged.
+
+  cloudlet up                       start on http://localhost:4566
+  export AWS_ENDPOINT_URL=http://localhost:4566
+  aws sqs create-queue --queue-name jobs
+  cloudlet status                   what the running server holds
+"""
+
+UP_HELP = """\
+Start the server in the foreground; stop it with Ctrl-C (or SIGTERM). Every write a client
+got an answer for is committed to the state directory before the answer was sent, and is
+there again at the next start.
+
+Settings come from flags or CLOUDLET_* environment variables:
+  CLOUDLET_HOST, CLOUDLET_PORT, CLOUDLET_STATE_DIR   where to listen and keep state
+  CLOUDLET_AUTH=strict       verify SigV4 signatures (always on for a non-loopback --host)
+  CLOUDLET_CREDENTIALS=KEY:SECRET[:ACCOUNT],...      the keys strict auth accepts
+  CLOUDLET_CREDENTIALS_FILE=path                     the same, one entry per line
+  CLOUDLET_ACCOUNT_ID        the account any key maps to on loopback (000000000000)
+  CLOUDLET_SYNC=full|normal  fsync each group commit (full, default) or not (normal)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloudlet",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cloudlet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    up = commands.add_parser(
+        "up",
+        help="start the server",
+        description=UP_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_endpoint_flags(up)
+    up.add_argument("--state-dir", help="where state is kept (default ~/.cloudlet)")
+    up.add_argument("--auth", choices=["auto", "strict"], help="signature checking")
+    up.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    status = commands.add_parser(
+        "status",
+        help="show what a running server holds",
+        description="Ask the server at --host/--port (or CLOUDLET_HOST/CLOUDLET_PORT) "
+        "what it holds: services and their counts, the store, uptime.",
+    )
+    _add_endpoint_flags(status)
+    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    return parser
+
+
+def _add_endpoint_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on / reach (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 4566)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        config = Config.from_env().with_overrides(
+            host=args.host,
+            port=args.port,
+            state_dir=getattr(args, "state_dir", None),
+            auth=getattr(args, "auth", None),
+            log_level=getattr(args, "log_level", None),
+        )
+    except ConfigError as error:
+        print(f"cloudlet: {error}", file=sys.stderr)
+        return 2
+    if args.command == "up":
+        return _up(config)
+    return _status(config, as_json=args.json)
+
+
+def _up(config: Config) -> int:
+    from cloudlet.app import serve
+
+    try:
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(
+            f"cloudlet: cannot use state dir {config.state_dir}: {error.strerror}", file=sys.stderr
+        )
+        return 2
+    serve(config)
+    return 0
+
+
+def _status(config: Config, *, as_json: bool) -> int:
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+    url = f"http://{host}:{config.port}/_cloudlet/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            status = json.load(answer)
+    except (urllib.error.URLError, OSError):
+        print(
+            f"cloudlet: no server answers on {host}:{config.port}; start one with `cloudlet up`",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(status, indent=2) if as_json else render_status(status))
+    return 0
+
+
+def render_status(status: dict[str, Any]) -> str:
+    lines = [
+        f"cloudlet {status['version']} on {status['endpoint']} (pid {status['pid']}, "
+        f"up {status['uptime_seconds']}s, auth: {status['auth']})",
+        f"store: {status['store']['path']} ({status['store']['commits']} commits, "
+        f"{status['store']['writes']} writes)",
+    ]
+    for name, counts in status["services"].items():
+        shown = ", ".join(f"{key} {value}" for key, value in counts.items()) or "empty"
+        lines.append(f"  {name}: {shown}")
+    return "\n".join(lines)

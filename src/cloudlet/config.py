@@ -1,0 +1,146 @@
+"""Every setting of cloudlet, read once from CLOUDLET_* environment variables and flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+class ConfigError(ValueError):
+    """A setting has a value cloudlet cannot use; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An access key cloudlet accepts in strict auth mode, and the account it belongs to."""
+
+    access_key_id: str
+    secret_access_key: str
+    account_id: str = DEFAULT_ACCOUNT_ID
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    state_dir: Path = field(default_factory=lambda: Path.home() / ".cloudlet")
+    # "auto": verify signatures only when bound to a non-loopback address; "strict": always.
+    auth: str = "auto"
+    credentials: tuple[Credential, ...] = ()
+    account_id: str = DEFAULT_ACCOUNT_ID
+    default_region: str = DEFAULT_REGION
+    # "full" survives a power cut (an fsync per group commit); "normal" only a killed process.
+    sync: str = "full"
+    max_request_bytes: int = 80 * 1024 * 1024
+    log_level: str = "info"
+
+    @property
+    def strict_auth(self) -> bool:
+        return self.auth == "strict" or not is_loopback(self.host)
+
+    @property
+    def database_path(self) -> Path:
+        return self.state_dir / "cloudlet.db"
+
+    def endpoint(self, host: str | None = None) -> str:
+        shown = host or ("localhost" if is_loopback(self.host) else self.host)
+        return f"http://{shown}:{self.port}"
+
+    def with_overrides(self, **overrides: object) -> Config:
+        """A copy with the given settings replaced; None values are ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "state_dir" in given:
+            given["state_dir"] = Path(str(given["state_dir"])).expanduser()
+        return replace(self, **given)._checked()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """Read every CLOUDLET_* variable; unset ones keep their defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if "CLOUDLET_HOST" in env:
+            values["host"] = env["CLOUDLET_HOST"]
+        if "CLOUDLET_PORT" in env:
+            values["port"] = _int(env["CLOUDLET_PORT"], "CLOUDLET_PORT")
+        if "CLOUDLET_STATE_DIR" in env:
+            values["state_dir"] = Path(env["CLOUDLET_STATE_DIR"]).expanduser()
+        for name in ("auth", "account_id", "default_region", "sync", "log_level"):
+            key = f"CLOUDLET_{name.upper()}"
+            if key in env:
+                values[name] = env[key].strip().lower() if name != "account_id" else env[key]
+        if "CLOUDLET_MAX_REQUEST_BYTES" in env:
+            values["max_request_bytes"] = _int(
+                env["CLOUDLET_MAX_REQUEST_BYTES"], "CLOUDLET_MAX_REQUEST_BYTES"
+            )
+        account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
+        values["credentials"] = tuple(
+            parse_credentials(env.get("CLOUDLET_CREDENTIALS", ""), account)
+        ) + tuple(_credentials_file(env.get("CLOUDLET_CREDENTIALS_FILE"), account))
+        return cls(**values)._checked()  # type: ignore[arg-type]
+
+    def _checked(self) -> Config:
+        if self.auth not in ("auto", "strict"):
+            raise ConfigError(f"CLOUDLET_AUTH must be 'auto' or 'strict', not {self.auth!r}")
+        if self.sync not in ("normal", "full"):
+            raise ConfigError(f"CLOUDLET_SYNC must be 'normal' or 'full', not {self.sync!r}")
+        if not (0 < self.port < 65536):
+            raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise ConfigError(f"the account id must be 12 digits, not {self.account_id!r}")
+        if self.strict_auth and not self.credentials:
+            raise ConfigError(
+                "strict auth (CLOUDLET_AUTH=strict or a non-loopback --host) needs credentials:"
+                " set CLOUDLET_CREDENTIALS=ACCESS_KEY:SECRET or CLOUDLET_CREDENTIALS_FILE"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_credentials(text: str, default_account: str) -> list[Credential]:
+    """Parse `KEY:SECRET[:ACCOUNT]` entries separated by commas, whitespace or newlines."""
+    credentials = []
+    for entry in text.replace(",", " ").split():
+        if entry.startswith("#"):
+            continue
+        parts = entry.split(":")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ConfigError(
+                f"credential entry {entry!r} is not ACCESS_KEY:SECRET or ACCESS_KEY:SECRET:ACCOUNT"
+            )
+        account = parts[2] if len(parts) == 3 else default_account
+        credentials.append(Credential(parts[0], parts[1], account))
+    return credentials
+
+
+def _credentials_file(path: str | None, default_account: str) -> list[Credential]:
+    if not path:
+        return []
+    try:
+        lines = Path(path).expanduser().read_text().splitlines()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read CLOUDLET_CREDENTIALS_FILE {path}: {error.strerror}"
+        ) from None
+    kept = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return parse_credentials("\n".join(kept), default_account)
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None

@@ -1,0 +1,188 @@
+"""The ASGI application on cloudlet's one port: AWS API calls and cloudlet's own `/_cloudlet/`.
+
+A raw ASGI callable, no framework: the gateway's cost is on every request's path, and a
+framework's routing and request objects would be paid for nothing (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from cloudlet.config import Config
+from cloudlet.gateway.auth import Authenticator, parse_signature
+from cloudlet.gateway.catalog import ServiceEntry
+from cloudlet.gateway.errors import ServiceError, internal_failure
+from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.routing import RouteError, Router
+from cloudlet.services.base import RequestContext
+
+log = logging.getLogger("cloudlet.gateway")
+
+Internal = Callable[[Request], Awaitable[Response]]
+Hook = Callable[[], Awaitable[None]]
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: Config,
+        services: list[ServiceEntry],
+        internal: Internal,
+        on_startup: Hook,
+        on_shutdown: Hook,
+    ) -> None:
+        self.config = config
+        self.router = Router(services)
+        self.auth = Authenticator(config)
+        self.internal = internal
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        self.max_body = config.max_request_bytes
+        self.trace = log.isEnabledFor(logging.DEBUG)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        declared = headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > self.max_body:
+            await _send(send, _too_large(self.max_body))
+            return
+        body = await _read_body(receive, self.max_body)
+        if body is None:
+            await _send(send, _too_large(self.max_body))
+            return
+        raw_path = scope.get("raw_path")
+        request = Request(
+            scope["method"],
+            raw_path.decode("latin-1") if raw_path else scope["path"],
+            scope["query_string"].decode("latin-1"),
+            headers,
+            body,
+            scope["client"][0] if scope.get("client") else "",
+        )
+        if request.raw_path.startswith("/_cloudlet/"):
+            response = await self.internal(request)
+        else:
+            response = await self.handle(request)
+        await _send(send, response)
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one AWS API request; every failure becomes the service's error shape."""
+        started = time.perf_counter() if self.trace else 0.0
+        request_id = str(uuid.uuid4())
+        service: ServiceEntry | None = None
+        operation_name = "?"
+        try:
+            signature = parse_signature(request)
+            service, operation, path_params = self.router.route(request, signature)
+            operation_name = operation.name
+            identity = self.auth.identify(request, signature)
+            params = operation.wire.parse(request, path_params)
+            host = request.headers.get("host")
+            ctx = RequestContext(
+                identity.account_id,
+                identity.region,
+                request_id,
+                operation.name,
+                f"http://{host}" if host else self.config.endpoint(),
+                identity.access_key_id,
+            )
+            result = await service.call(operation, ctx, params)
+            response = operation.wire.serialize(result, request_id)
+        except RouteError as error:
+            service = error.service
+            response = _render(service, error.error, request_id)
+        except ServiceError as error:
+            response = _render(service, error, request_id)
+        except Exception:
+            log.exception("%s %s failed", service.name if service else "?", operation_name)
+            response = _render(service, internal_failure(), request_id)
+        if self.trace:
+            log.debug(
+                "%s %s %d %.2fms",
+                service.name if service else "-",
+                operation_name,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        return response
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.on_startup()
+                except Exception as error:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _render(service: ServiceEntry | None, error: ServiceError, request_id: str) -> Response:
+    if service is not None:
+        return service.protocol.error(error, request_id)
+    body = orjson.dumps({"__type": error.code, "message": error.message})
+    return Response(
+        error.status,
+        [("content-type", "application/x-amz-json-1.0"), ("x-amzn-requestid", request_id)],
+        body,
+    )
+
+
+def _too_large(limit: int) -> Response:
+    body = orjson.dumps(
+        {"__type": "RequestEntityTooLarge", "message": f"Request body exceeds {limit} bytes"}
+    )
+    return Response(413, [("content-type", "application/json")], body)
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body"):
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _send(send: Any, response: Response) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    body = response.body
+    if isinstance(body, bytes | bytearray):
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    async for chunk in body:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,15 @@
+"""One package per AWS service, each a provider: one method per operation, no HTTP.
+
+A service package never imports another one; what crosses services goes through
+`cloudlet.delivery`. Entry point: `provider_classes()`, the providers cloudlet serves.
+"""
+
+from __future__ import annotations
+
+from cloudlet.services.base import Service
+
+
+def provider_classes() -> list[type[Service]]:
+    from cloudlet.services.sqs import SqsService
+
+    return [SqsService]

@@ -1,0 +1,74 @@
+"""What every service provider is: one method per AWS operation, plain Python in and out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.validate import Problem, coral_message
+
+if TYPE_CHECKING:
+    from cloudlet.config import Config
+    from cloudlet.store import Migration, Store
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is calling, where, and how to name things in answers."""
+
+    account_id: str
+    region: str
+    request_id: str
+    operation: str
+    # Where the client reached us (`http://localhost:4566`), for URLs in answers.
+    endpoint: str
+    access_key_id: str = ""
+
+
+class Service:
+    """Base of a service provider.
+
+    A subclass names its botocore service (`name`) and defines a method per operation it
+    implements, named in snake_case (`send_message` for SendMessage), taking the context
+    and the already parsed and validated input dict, returning the output dict.
+    """
+
+    name: ClassVar[str]
+    # The service's tables: SQL scripts applied in order, once each (see cloudlet.store).
+    migrations: ClassVar[list[Migration]] = []
+    # Code for a request that breaks the model's constraints, as the real service names it.
+    validation_error_code: ClassVar[str] = "ValidationException"
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        if self.migrations:
+            store.migrate(self.name, self.migrations)
+
+    def patch_model(self, model: dict[str, Any]) -> None:
+        """Adjust the raw botocore model before it is compiled (e.g. legacy protocol traits)."""
+
+    async def start(self) -> None:
+        """Start background work (sweepers, pollers); called once the event loop runs."""
+
+    async def stop(self) -> None:
+        """Stop background work; pending writes are still committed by the store."""
+
+    def status(self) -> dict[str, Any]:
+        """What `cloudlet status` shows for this service (counts of what it holds)."""
+        return {}
+
+    def invalid_input(self, operation: str, problems: list[Problem]) -> ServiceError:
+        """The error for input that breaks the model's constraints."""
+        if any(problem.kind == "type" for problem in problems):
+            return ServiceError("SerializationException", _type_message(problems))
+        return ServiceError(self.validation_error_code, coral_message(problems))
+
+
+def _type_message(problems: list[Problem]) -> str:
+    problem = next(p for p in problems if p.kind == "type")
+    got = type(problem.value).__name__
+    return (
+        f"Unexpected value of type {got} for {problem.member or 'input'}, expected {problem.limit}"
+    )

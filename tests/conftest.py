@@ -1,0 +1,56 @@
+"""Fixtures shared by the whole suite: a real server, and boto3 clients pointed at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from server import Server  # noqa: E402
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the session's tests that do not restart it."""
+    instance = Server(tmp_path_factory.mktemp("cloudlet")).start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_environment() -> None:
+    # Never reach real AWS, never read the developer's own profile.
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def client(server: Server, service: str, **kwargs: object):  # noqa: ANN201
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def sqs(server: Server):  # noqa: ANN201
+    return client(server, "sqs")
