@@ -13,7 +13,7 @@ from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from server import Server  # noqa: E402
+from server import Server
 
 REGION = "us-east-1"
 
@@ -39,7 +39,7 @@ def aws_environment() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def client(server: Server, service: str, **kwargs: object):  # noqa: ANN201
+def client(server: Server, service: str, **kwargs: object):
     return boto3.client(
         service,
         endpoint_url=server.endpoint,
@@ -52,5 +52,5 @@ def client(server: Server, service: str, **kwargs: object):  # noqa: ANN201
 
 
 @pytest.fixture
-def sqs(server: Server):  # noqa: ANN201
+def sqs(server: Server):
     return client(server, "sqs")

@@ -35,8 +35,14 @@ class Server:
     def start(self) -> Server:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "cloudlet", "up",
-            "--port", str(self.port), "--state-dir", str(self.state_dir),
+            sys.executable,
+            "-m",
+            "cloudlet",
+            "up",
+            "--port",
+            str(self.port),
+            "--state-dir",
+            str(self.state_dir),
         ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
