@@ -1,0 +1,195 @@
+"""The engine: runs invocations in warm environments, forking new ones from zygotes.
+
+Warm environments are reused most recently used first, so a steady load keeps a few hot
+ones and lets the rest idle out after `keep_alive` seconds (scale to zero). Environments of
+an older revision of a function are retired as soon as they are idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from cloudlet.engine.environment import Environment, InvokeRequest, InvokeResult, LogSink
+from cloudlet.engine.runtimes import Interpreter, provided_site, python_interpreter
+from cloudlet.engine.spec import FunctionSpec
+from cloudlet.engine.zygote import Zygote
+
+log = logging.getLogger("cloudlet.engine")
+
+
+class Engine:
+    def __init__(
+        self,
+        state_dir: Path,
+        log_sink: LogSink,
+        *,
+        preload: tuple[str, ...] = ("boto3",),
+        keep_alive: float = 300.0,
+        strict_runtimes: bool = False,
+    ) -> None:
+        self.state_dir = state_dir
+        self.log_sink = log_sink
+        self.preload = list(preload)
+        self.keep_alive = keep_alive
+        self.strict_runtimes = strict_runtimes
+        self.zygotes: dict[str, Zygote] = {}
+        self._zygote_starting: dict[str, asyncio.Task[Zygote]] = {}
+        self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
+        self.by_pid: dict[int, Environment] = {}
+        self.warnings: dict[str, str] = {}  # runtime -> why it runs on another interpreter
+        self._ids = itertools.count(1)
+        self._site: str | None = None
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._reaper = asyncio.create_task(self._reap_idle())
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for environment in list(self.by_pid.values()):
+            environment.kill()
+        for zygote in self.zygotes.values():
+            zygote.close()
+        self.zygotes.clear()
+
+    # -- invoking -----------------------------------------------------------------------------
+
+    async def invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
+        """Run `request` on a warm environment of `spec`, or a new one (a cold start)."""
+        environment = self._take_idle(spec)
+        cold = environment is None
+        if environment is None:
+            environment = await self.new_environment(spec)
+            if environment.init_error is not None:
+                return InvokeResult(
+                    request.request_id,
+                    environment.init_error,
+                    "Unhandled",
+                    0.0,
+                    environment.init_ms,
+                    environment.max_memory_mb(),
+                    outcome="error",
+                )
+        result = await environment.invoke(request, cold=cold)
+        self._release(environment)
+        return result
+
+    def _take_idle(self, spec: FunctionSpec) -> Environment | None:
+        stack = self.idle.get(spec.key)
+        while stack:
+            environment = stack.pop()  # most recently used first
+            if environment.state == "IDLE" and environment.spec.revision == spec.revision:
+                return environment
+            self._retire(environment)
+        return None
+
+    def _release(self, environment: Environment) -> None:
+        if environment.state != "IDLE":
+            self._forget(environment)
+            return
+        self.idle[environment.spec.key].append(environment)
+
+    def retire_function(self, function_arn: str) -> None:
+        """Stop every idle environment of a function (code or configuration changed)."""
+        for key in [key for key in self.idle if key[0] == function_arn]:
+            for environment in self.idle.pop(key):
+                self._retire(environment)
+
+    def _retire(self, environment: Environment) -> None:
+        environment.kill()
+        self._forget(environment)
+
+    def _forget(self, environment: Environment) -> None:
+        self.by_pid.pop(environment.pid, None)
+        tmp = environment.spec.process_environment(environment.id)["TMPDIR"]
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- environments -----------------------------------------------------------------------
+
+    async def new_environment(self, spec: FunctionSpec) -> Environment:
+        """Start an environment for `spec` and wait for its init (or init error)."""
+        zygote = await self._zygote(spec.runtime)
+        environment = Environment(spec, f"{os.getpid():x}{next(self._ids):08x}", self.log_sink)
+        warning = self.warnings.get(spec.runtime)
+        if warning:
+            self.log_sink(
+                spec.log_group,
+                environment.log_stream,
+                [(int(time.time() * 1000), f"[WARNING] cloudlet: {warning}")],
+            )
+        await environment.start(zygote.spawn)
+        if environment.pid:
+            self.by_pid[environment.pid] = environment
+        return environment
+
+    async def _zygote(self, runtime: str) -> Zygote:
+        interpreter = self._interpreter(runtime)
+        zygote = self.zygotes.get(interpreter.path)
+        if zygote is not None and zygote.control is not None:
+            return zygote
+        starting = self._zygote_starting.get(interpreter.path)
+        if starting is None:
+            starting = asyncio.create_task(self._start_zygote(interpreter))
+            self._zygote_starting[interpreter.path] = starting
+        try:
+            return await asyncio.shield(starting)
+        finally:
+            if starting.done():
+                self._zygote_starting.pop(interpreter.path, None)
+
+    def _interpreter(self, runtime: str) -> Interpreter:
+        interpreter = python_interpreter(runtime, strict=self.strict_runtimes)
+        if interpreter.warning:
+            if runtime not in self.warnings:
+                log.warning(interpreter.warning)
+            self.warnings[runtime] = interpreter.warning
+        return interpreter
+
+    async def _start_zygote(self, interpreter: Interpreter) -> Zygote:
+        if self._site is None:
+            self._site = provided_site(self.state_dir)
+        zygote = Zygote(
+            interpreter.path,
+            preload=self.preload,
+            site_dirs=[self._site],
+            on_exit=self._on_exit,
+        )
+        started = time.perf_counter()
+        await zygote.start()
+        log.info(
+            "zygote for Python %s ready in %.0f ms (preloaded: %s)",
+            ".".join(map(str, zygote.python)),
+            (time.perf_counter() - started) * 1000,
+            ", ".join(self.preload) or "nothing",
+        )
+        self.zygotes[interpreter.path] = zygote
+        return zygote
+
+    def _on_exit(self, pid: int, status: int) -> None:
+        environment = self.by_pid.pop(pid, None)
+        if environment is not None:
+            environment.exited(status)
+
+    async def _reap_idle(self) -> None:
+        while True:
+            await asyncio.sleep(min(self.keep_alive, 30.0) / 2)
+            cutoff = time.monotonic() - self.keep_alive
+            for key, stack in list(self.idle.items()):
+                keep = [e for e in stack if e.last_used >= cutoff and e.state == "IDLE"]
+                for environment in stack:
+                    if environment not in keep:
+                        self._retire(environment)
+                if keep:
+                    self.idle[key] = keep
+                else:
+                    with contextlib.suppress(KeyError):
+                        del self.idle[key]

@@ -1,0 +1,305 @@
+"""An execution environment: one process running one function version's code.
+
+Life cycle: INIT (the handler module imported, timed as Init Duration) -> IDLE <-> BUSY ->
+DEAD (reaped idle, crashed, timed out, or retired by a code update). The environment turns
+its process's output into log events framed by Lambda's START / END / REPORT lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import json
+import math
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudlet.engine.bootstrap.channel import HEADER, encode
+from cloudlet.engine.spec import FunctionSpec
+
+INIT_TIMEOUT = 10.0  # seconds, as Lambda allows for on-demand initialization
+TAIL_BYTES = 4096
+
+# (log group, log stream, [(timestamp ms, message)])
+LogSink = Callable[[str, str, list[tuple[int, str]]], None]
+
+
+@dataclass
+class InvokeRequest:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = None
+    trace_id: str = ""
+    tenant_id: str | None = None
+    want_tail: bool = False
+
+
+@dataclass
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    function_error: str | None  # "Unhandled" when the function failed
+    duration_ms: float
+    init_ms: float | None  # set on the invoke that paid for a cold start
+    max_memory_mb: int
+    log_tail: str = ""
+    outcome: str = "success"  # success | error | timeout | crash
+
+    @property
+    def billed_ms(self) -> int:
+        return max(1, math.ceil(self.duration_ms))
+
+
+@dataclass(eq=False)
+class Environment:
+    spec: FunctionSpec
+    id: str
+    log_sink: LogSink
+    state: str = "INIT"
+    pid: int = 0
+    init_ms: float = 0.0
+    invocations: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    init_error: bytes | None = None
+    _reader: asyncio.StreamReader | None = None
+    _writer: asyncio.StreamWriter | None = None
+    _log_fd: int = -1
+    _log_partial: bytes = b""
+    _collecting: list[str] | None = None
+    _exit_status: int | None = None
+    _exited: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def log_stream(self) -> str:
+        return self.spec.log_stream_name(self.id)
+
+    # -- start ------------------------------------------------------------------------------
+
+    async def start(self, spawn: Callable[..., Any]) -> None:
+        """Fork the process through `spawn(spec, channel_fd, log_fd)` and wait for its init."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        log_read, log_write = os.pipe()
+        started = time.perf_counter()
+        try:
+            self.pid = await spawn(self.spec.bootstrap_spec(self.id), theirs.fileno(), log_write)
+        finally:
+            theirs.close()
+            os.close(log_write)
+        self._log_fd = log_read
+        os.set_blocking(log_read, False)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(log_read, self._on_log)
+        self._reader, self._writer = await asyncio.open_unix_connection(sock=ours)
+        try:
+            meta, payload = await asyncio.wait_for(self._read_frame(), INIT_TIMEOUT)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            self.kill()
+            self.init_error = _runtime_error(
+                "Runtime.Unknown", "Init failed: the runtime did not start in time"
+            )
+            return
+        self.init_ms = meta.get("init_ms") or (time.perf_counter() - started) * 1000
+        if meta["t"] == "init_error":
+            self.init_error = payload
+            self._drain_log()
+            self.kill()
+            return
+        self.state = "IDLE"
+
+    # -- invoke ----------------------------------------------------------------------------
+
+    async def invoke(self, request: InvokeRequest, *, cold: bool) -> InvokeResult:
+        """Run one invocation; the environment is DEAD afterwards if it timed out or crashed."""
+        assert self._writer is not None and self.state == "IDLE"
+        self.state = "BUSY"
+        self.invocations += 1
+        spec = self.spec
+        deadline = time.time() + spec.timeout
+        started = time.perf_counter()
+        self._collecting = [] if request.want_tail else None
+        self._log_line(f"START RequestId: {request.request_id} Version: {spec.version}")
+        meta = {
+            "id": request.request_id,
+            "deadline": int(deadline * 1000),
+            "arn": request.invoked_arn,
+            "cc": request.client_context,
+            "ci": request.identity,
+            "trace": request.trace_id,
+            "tenant": request.tenant_id,
+        }
+        self._writer.write(encode(meta, request.payload))
+        outcome = "success"
+        function_error: str | None = None
+        try:
+            reply, body = await asyncio.wait_for(self._read_frame(), spec.timeout)
+            if reply["t"] == "error":
+                outcome, function_error = "error", "Unhandled"
+        except TimeoutError:
+            outcome, function_error = "timeout", "Unhandled"
+            elapsed = time.perf_counter() - started
+            stamp = _iso_now()
+            body = json.dumps(
+                {
+                    "errorMessage": f"{stamp} {request.request_id} Task timed out after "
+                    f"{elapsed:.2f} seconds",
+                    "errorType": "Sandbox.Timedout",
+                }
+            ).encode()
+            self._drain_log()
+            self._log_line(
+                f"{stamp} {request.request_id} Task timed out after {elapsed:.2f} seconds"
+            )
+            self.kill()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            outcome, function_error = "crash", "Unhandled"
+            status = await self._wait_exit()
+            body = _runtime_error(
+                "Runtime.ExitError",
+                f"RequestId: {request.request_id} Error: Runtime exited with error: "
+                f"{_describe_exit(status)}",
+            )
+            self.kill()
+        duration = (time.perf_counter() - started) * 1000
+        self._drain_log()
+        memory = self.max_memory_mb()
+        init = self.init_ms if cold else None
+        self._log_line(f"END RequestId: {request.request_id}")
+        report = (
+            f"REPORT RequestId: {request.request_id}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {spec.memory_size}"
+            f" MB\tMax Memory Used: {memory} MB\t"
+        )
+        if init is not None:
+            report += f"Init Duration: {init:.2f} ms\t"
+        if outcome == "timeout":
+            report += "Status: timeout"
+        self._log_line(report)
+        tail = "\n".join(self._collecting or [])[-TAIL_BYTES:] if request.want_tail else ""
+        self._collecting = None
+        if self.state == "BUSY":
+            self.state = "IDLE"
+        self.last_used = time.monotonic()
+        return InvokeResult(
+            request.request_id, body, function_error, duration, init, memory, tail, outcome
+        )
+
+    async def _read_frame(self) -> tuple[dict[str, Any], bytes]:
+        assert self._reader is not None
+        head = await self._reader.readexactly(HEADER.size)
+        meta_size, payload_size = HEADER.unpack(head)
+        meta = json.loads(await self._reader.readexactly(meta_size))
+        payload = await self._reader.readexactly(payload_size) if payload_size else b""
+        return meta, payload
+
+    async def _wait_exit(self) -> int | None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._exited.wait(), 1.0)
+        return self._exit_status
+
+    # -- logs --------------------------------------------------------------------------------
+
+    def _on_log(self) -> None:
+        try:
+            chunk = os.read(self._log_fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._close_log()
+            return
+        self._take_log(chunk)
+
+    def _drain_log(self) -> None:
+        """Read what the process wrote before its last message: it is in the pipe already."""
+        while self._log_fd >= 0:
+            try:
+                chunk = os.read(self._log_fd, 65536)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                self._close_log()
+                break
+            self._take_log(chunk)
+        if self._log_partial:
+            partial, self._log_partial = self._log_partial, b""
+            self._log_line(partial.decode("utf-8", "replace"))
+
+    def _take_log(self, chunk: bytes) -> None:
+        data = self._log_partial + chunk
+        *lines, self._log_partial = data.split(b"\n")
+        if lines:
+            now = int(time.time() * 1000)
+            events = [(now, line.decode("utf-8", "replace")) for line in lines]
+            if self._collecting is not None:
+                self._collecting.extend(message for _, message in events)
+            self.log_sink(self.spec.log_group, self.log_stream, events)
+
+    def _log_line(self, message: str) -> None:
+        if self._collecting is not None:
+            self._collecting.append(message)
+        self.log_sink(self.spec.log_group, self.log_stream, [(int(time.time() * 1000), message)])
+
+    def _close_log(self) -> None:
+        if self._log_fd >= 0:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._log_fd)
+            with contextlib.suppress(OSError):
+                os.close(self._log_fd)
+            self._log_fd = -1
+
+    # -- end of life -------------------------------------------------------------------------
+
+    def max_memory_mb(self) -> int:
+        """Peak resident memory of the process (Lambda's Max Memory Used)."""
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as status:
+                for line in status:
+                    if line.startswith(b"VmHWM:"):
+                        return max(1, round(int(line.split()[1]) / 1024))
+        except OSError:
+            pass
+        return 0
+
+    def exited(self, status: int) -> None:
+        """The zygote reports that the process ended."""
+        self._exit_status = status
+        self._exited.set()
+        self.state = "DEAD"
+
+    def kill(self) -> None:
+        self.state = "DEAD"
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._drain_log()
+        self._close_log()
+
+
+def _runtime_error(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def _describe_exit(status: int | None) -> str:
+    if status is None:
+        return "signal: killed"
+    if status < 0:
+        name = {9: "killed", 11: "segmentation fault", 6: "aborted", 15: "terminated"}
+        return f"signal: {name.get(-status, str(-status))}"
+    return f"exit status {status}"
+
+
+def _iso_now() -> str:
+    moment = datetime.datetime.now(datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

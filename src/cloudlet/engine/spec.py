@@ -1,0 +1,97 @@
+"""What an execution environment needs to know about the function version it runs."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function version as the engine sees it: code, handler, limits, identity.
+
+    Built by the Lambda service from a function's configuration. `revision` changes whenever
+    code or configuration does, so environments of an older revision are retired.
+    """
+
+    function_name: str
+    version: str  # "$LATEST" or a published version number
+    function_arn: str  # unqualified
+    runtime: str
+    handler: str
+    code_dir: str
+    opt_dir: str | None  # the function's layers, merged in order (Lambda's /opt)
+    memory_size: int
+    timeout: float
+    region: str
+    account_id: str
+    endpoint: str  # AWS_ENDPOINT_URL inside the function: back to cloudlet
+    tmp_dir: str  # parent of each environment's private temporary directory
+    revision: str
+    python: tuple[int, int] = (3, 11)
+    environment: dict[str, str] = field(default_factory=dict)
+    credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
+    initialization_type: str = "on-demand"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Environments are pooled per function version."""
+        return (self.function_arn, self.version)
+
+    def log_stream_name(self, environment_id: str) -> str:
+        day = datetime.datetime.now(datetime.UTC).strftime("%Y/%m/%d")
+        return f"{day}/[{self.version}]{environment_id}"
+
+    def python_sys_path(self) -> list[str]:
+        major, minor = self.python
+        paths = [self.code_dir]
+        if self.opt_dir:
+            paths += [
+                f"{self.opt_dir}/python",
+                f"{self.opt_dir}/python/lib/python{major}.{minor}/site-packages",
+            ]
+        return paths
+
+    def process_environment(self, environment_id: str) -> dict[str, str]:
+        """Lambda's reserved environment variables, under the function's own."""
+        key, secret, token = self.credentials
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONUNBUFFERED": "1",
+            **self.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": self.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": self.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name(environment_id),
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "LAMBDA_TASK_ROOT": self.code_dir,
+            "LAMBDA_RUNTIME_DIR": self.code_dir,
+            "_HANDLER": self.handler,
+            "TMPDIR": f"{self.tmp_dir}/{environment_id}",
+        }
+        if token:
+            env["AWS_SESSION_TOKEN"] = token
+        return env
+
+    def bootstrap_spec(self, environment_id: str) -> dict[str, Any]:
+        """What the zygote's child needs to become this function's environment."""
+        return {
+            "env": self.process_environment(environment_id),
+            "task_root": self.code_dir,
+            "sys_path": self.python_sys_path(),
+            "handler": self.handler,
+        }
