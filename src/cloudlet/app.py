@@ -16,6 +16,7 @@ from cloudlet.gateway.catalog import load_service
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.server import Gateway
 from cloudlet.services import provider_classes
+from cloudlet.services.base import Platform
 from cloudlet.store import open_store
 
 log = logging.getLogger("cloudlet")
@@ -28,7 +29,8 @@ class Cloudlet:
         self.config = config
         self.started_at = time.time()
         self.store = open_store(str(config.database_path), sync=config.sync)
-        self.providers = [cls(config, self.store) for cls in provider_classes()]
+        self.platform = Platform(config, self.store)
+        self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]
         self.gateway = Gateway(config, self.services, self._internal, self._start, self._stop)
 

@@ -10,7 +10,17 @@ from cloudlet.gateway.validate import Problem, coral_message
 
 if TYPE_CHECKING:
     from cloudlet.config import Config
+    from cloudlet.engine.engine import Engine
     from cloudlet.store import Migration, Store
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The shared parts every provider is built from (one instance per server)."""
+
+    config: Config
+    store: Store
+    engine: Engine | None = None  # runs function code; providers that invoke Lambda use it
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +50,12 @@ class Service:
     # Code for a request that breaks the model's constraints, as the real service names it.
     validation_error_code: ClassVar[str] = "ValidationException"
 
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config = config
-        self.store = store
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.config = platform.config
+        self.store = platform.store
         if self.migrations:
-            store.migrate(self.name, self.migrations)
+            self.store.migrate(self.name, self.migrations)
 
     def patch_model(self, model: dict[str, Any]) -> None:
         """Adjust the raw botocore model before it is compiled (e.g. legacy protocol traits)."""
