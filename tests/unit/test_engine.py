@@ -65,7 +65,7 @@ def make_spec(code_dir: Path, handler: str, *, timeout: float = 3) -> FunctionSp
 def run(code_dir: Path, calls: list[tuple[str, dict]], **spec_args) -> tuple[list, list[str]]:
     lines: list[str] = []
 
-    def sink(group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    def sink(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
         lines.extend(message for _, message in events)
 
     async def go() -> list:

@@ -122,7 +122,7 @@ class Engine:
         warning = self.warnings.get(spec.runtime)
         if warning:
             self.log_sink(
-                spec.log_group,
+                spec,
                 environment.log_stream,
                 [(int(time.time() * 1000), f"[WARNING] cloudlet: {warning}")],
             )

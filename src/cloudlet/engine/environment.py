@@ -26,8 +26,8 @@ from cloudlet.engine.spec import FunctionSpec
 INIT_TIMEOUT = 10.0  # seconds, as Lambda allows for on-demand initialization
 TAIL_BYTES = 4096
 
-# (log group, log stream, [(timestamp ms, message)])
-LogSink = Callable[[str, str, list[tuple[int, str]]], None]
+# (the function, log stream, [(timestamp ms, message)]): the log group is the function's.
+LogSink = Callable[[FunctionSpec, str, list[tuple[int, str]]], None]
 
 
 @dataclass
@@ -241,12 +241,12 @@ class Environment:
             events = [(now, line.decode("utf-8", "replace")) for line in lines]
             if self._collecting is not None:
                 self._collecting.extend(message for _, message in events)
-            self.log_sink(self.spec.log_group, self.log_stream, events)
+            self.log_sink(self.spec, self.log_stream, events)
 
     def _log_line(self, message: str) -> None:
         if self._collecting is not None:
             self._collecting.append(message)
-        self.log_sink(self.spec.log_group, self.log_stream, [(int(time.time() * 1000), message)])
+        self.log_sink(self.spec, self.log_stream, [(int(time.time() * 1000), message)])
 
     def _close_log(self) -> None:
         if self._log_fd >= 0:
