@@ -159,3 +159,61 @@ def test_unserializable_result_is_a_marshal_error(code_dir):
     error = json.loads(result.payload)
     assert error["errorType"] == "Runtime.MarshalError"
     assert error["errorMessage"].startswith("Unable to marshal response:")
+
+
+def test_reserved_concurrency_of_zero_throttles_every_invoke(code_dir):
+    from cloudlet.engine.concurrency import Throttled
+
+    async def go() -> str:
+        engine = Engine(code_dir.parent / "state", lambda *args: None)
+        spec = make_spec(code_dir, "app.handler")
+        engine.concurrency.set_reserved(("000000000000", "us-east-1"), spec.function_arn, 0)
+        try:
+            await engine.invoke(spec, InvokeRequest("r", b"{}", spec.function_arn))
+        except Throttled as throttled:
+            return throttled.reason
+        finally:
+            await engine.stop()
+        return "not throttled"
+
+    assert asyncio.run(go()) == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_provisioned_environments_are_initialized_ahead_and_used_first(code_dir):
+    (code_dir / "kind.py").write_text(
+        "import os\nKIND = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+        "def handler(event, context):\n    return KIND\n"
+    )
+
+    async def go() -> tuple:
+        engine = Engine(code_dir.parent / "state", lambda *args: None)
+        spec = make_spec(code_dir, "kind.handler")
+        try:
+            await engine.provision(spec, 2)
+            ready = engine.provisioned_ready(spec)
+            result = await engine.invoke(spec, InvokeRequest("r", b"{}", spec.function_arn))
+            return ready, json.loads(result.payload), result.init_ms
+        finally:
+            await engine.stop()
+
+    ready, kind, init_ms = asyncio.run(go())
+    assert ready == 2
+    assert kind == "provisioned-concurrency"
+    assert init_ms is None  # no cold start paid by the invocation
+
+
+def test_account_concurrency_keeps_an_unreserved_pool():
+    from cloudlet.engine.concurrency import Concurrency, Throttled
+
+    limits = Concurrency(limit=3)
+    scope = ("000000000000", "us-east-1")
+    limits.set_reserved(scope, "reserved-fn", 1)
+    assert limits.unreserved(scope) == 2
+    first = limits.acquire(scope, "other")
+    limits.acquire(scope, "other")
+    with pytest.raises(Throttled) as throttled:
+        limits.acquire(scope, "third")
+    assert throttled.value.reason == "ConcurrentInvocationLimitExceeded"
+    limits.acquire(scope, "reserved-fn")  # its own slice is still free
+    limits.release(first)
+    limits.acquire(scope, "third")

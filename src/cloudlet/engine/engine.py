@@ -15,14 +15,20 @@ import os
 import shutil
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
+from cloudlet.engine.concurrency import Concurrency
 from cloudlet.engine.environment import Environment, InvokeRequest, InvokeResult, LogSink
 from cloudlet.engine.runtimes import Interpreter, provided_site, python_interpreter
 from cloudlet.engine.spec import FunctionSpec
 from cloudlet.engine.zygote import Zygote
 
 log = logging.getLogger("cloudlet.engine")
+
+
+class ProvisioningFailed(Exception):
+    """Provisioned environments could not be initialized; the message is the init error."""
 
 
 class Engine:
@@ -34,6 +40,7 @@ class Engine:
         preload: tuple[str, ...] = ("boto3",),
         keep_alive: float = 300.0,
         strict_runtimes: bool = False,
+        concurrency_limit: int = 1000,
     ) -> None:
         self.state_dir = state_dir
         self.log_sink = log_sink
@@ -42,7 +49,10 @@ class Engine:
         self.strict_runtimes = strict_runtimes
         self.zygotes: dict[str, Zygote] = {}
         self._zygote_starting: dict[str, asyncio.Task[Zygote]] = {}
+        self.concurrency = Concurrency(concurrency_limit)
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
+        # Provisioned environments stay in their pool, busy or idle, and are never reaped.
+        self.provisioned: dict[tuple[str, str], list[Environment]] = defaultdict(list)
         self.by_pid: dict[int, Environment] = {}
         self.warnings: dict[str, str] = {}  # runtime -> why it runs on another interpreter
         self._ids = itertools.count(1)
@@ -57,6 +67,7 @@ class Engine:
             self._reaper.cancel()
         for environment in list(self.by_pid.values()):
             environment.kill()
+        self.provisioned.clear()
         for zygote in self.zygotes.values():
             zygote.close()
         self.zygotes.clear()
@@ -64,8 +75,18 @@ class Engine:
     # -- invoking -----------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
-        """Run `request` on a warm environment of `spec`, or a new one (a cold start)."""
-        environment = self._take_idle(spec)
+        """Run `request` on a warm environment of `spec`, or a new one (a cold start).
+
+        Raises `Throttled` when the function or the account is at its concurrency limit.
+        """
+        slot = self.concurrency.acquire((spec.account_id, spec.region), spec.function_arn)
+        try:
+            return await self._invoke(spec, request)
+        finally:
+            self.concurrency.release(slot)
+
+    async def _invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
+        environment = self._take_provisioned(spec) or self._take_idle(spec)
         cold = environment is None
         if environment is None:
             environment = await self.new_environment(spec)
@@ -92,7 +113,41 @@ class Engine:
             self._retire(environment)
         return None
 
+    def _take_provisioned(self, spec: FunctionSpec) -> Environment | None:
+        for environment in self.provisioned.get(spec.key, ()):
+            if environment.state == "IDLE" and environment.spec.revision == spec.revision:
+                return environment
+        return None
+
+    async def provision(self, spec: FunctionSpec, count: int) -> None:
+        """Keep `count` initialized environments of `spec` ready (provisioned concurrency).
+
+        Raises `ProvisioningFailed` when the function's init fails.
+        """
+        pool = self.provisioned[spec.key]
+        for environment in [e for e in pool if e.spec.revision != spec.revision]:
+            pool.remove(environment)
+            self._retire(environment)
+        while len(pool) > count:
+            self._retire(pool.pop())
+        template = replace(spec, initialization_type="provisioned-concurrency")
+        while len(pool) < count:
+            environment = await self.new_environment(template)
+            if environment.init_error is not None:
+                raise ProvisioningFailed(environment.init_error.decode("utf-8", "replace"))
+            pool.append(environment)
+        if not pool:
+            self.provisioned.pop(spec.key, None)
+
+    def provisioned_ready(self, spec: FunctionSpec) -> int:
+        return sum(1 for e in self.provisioned.get(spec.key, ()) if e.state != "DEAD")
+
     def _release(self, environment: Environment) -> None:
+        if environment.spec.initialization_type == "provisioned-concurrency":
+            if environment.state == "DEAD":
+                self.provisioned[environment.spec.key].remove(environment)
+                self._forget(environment)
+            return
         if environment.state != "IDLE":
             self._forget(environment)
             return

@@ -32,7 +32,7 @@ class FunctionSpec:
     python: tuple[int, int] = (3, 11)
     environment: dict[str, str] = field(default_factory=dict)
     credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
-    initialization_type: str = "on-demand"
+    initialization_type: str = "on-demand"  # or "provisioned-concurrency"
 
     @property
     def log_group(self) -> str:
