@@ -13,14 +13,28 @@ import itertools
 import logging
 import os
 import shutil
+import socket
 import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from cloudlet.engine.channels import Channel, SocketChannel
 from cloudlet.engine.concurrency import Concurrency
-from cloudlet.engine.environment import Environment, InvokeRequest, InvokeResult, LogSink
-from cloudlet.engine.runtimes import Interpreter, provided_site, python_interpreter
+from cloudlet.engine.environment import (
+    Environment,
+    InvokeRequest,
+    InvokeResult,
+    LaunchError,
+    LogSink,
+)
+from cloudlet.engine.runtime_api import RuntimeApiChannel
+from cloudlet.engine.runtimes import (
+    Interpreter,
+    provided_site,
+    python_interpreter,
+    runtime_command,
+)
 from cloudlet.engine.spec import FunctionSpec
 from cloudlet.engine.zygote import Zygote
 
@@ -58,6 +72,7 @@ class Engine:
         self._ids = itertools.count(1)
         self._site: str | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self._watchers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_idle())
@@ -172,8 +187,10 @@ class Engine:
 
     async def new_environment(self, spec: FunctionSpec) -> Environment:
         """Start an environment for `spec` and wait for its init (or init error)."""
-        zygote = await self._zygote(spec.runtime)
         environment = Environment(spec, f"{os.getpid():x}{next(self._ids):08x}", self.log_sink)
+        python = spec.runtime.startswith("python")
+        if python:
+            self._interpreter(spec.runtime)  # notes a stand-in interpreter in self.warnings
         warning = self.warnings.get(spec.runtime)
         if warning:
             self.log_sink(
@@ -181,10 +198,56 @@ class Engine:
                 environment.log_stream,
                 [(int(time.time() * 1000), f"[WARNING] cloudlet: {warning}")],
             )
-        await environment.start(zygote.spawn)
-        if environment.pid:
-            self.by_pid[environment.pid] = environment
+        await environment.start(self._launch_python if python else self._launch_process)
         return environment
+
+    async def _launch_python(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
+        """Fork from the zygote of the runtime's interpreter; talk over a socket pair."""
+        zygote = await self._zygote(environment.spec.runtime)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            spec = environment.spec.bootstrap_spec(environment.id)
+            pid = await zygote.spawn(spec, theirs.fileno(), log_fd)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.by_pid[pid] = environment
+        return pid, await SocketChannel.open(ours)
+
+    async def _launch_process(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
+        """Start a runtime client process (bootstrap, Node.js) on its own Runtime API port."""
+        spec = environment.spec
+        command = runtime_command(spec)
+        channel = RuntimeApiChannel()
+        address = await channel.listen()
+        env = {**spec.process_environment(environment.id), "AWS_LAMBDA_RUNTIME_API": address}
+        os.makedirs(env["TMPDIR"], exist_ok=True)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=spec.code_dir,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=log_fd,
+                start_new_session=True,
+            )
+        except OSError as error:
+            channel.close()
+            raise LaunchError(
+                "Runtime.InvalidEntrypoint", f"Error: fork/exec {command[0]}: {error.strerror}"
+            ) from None
+        self.by_pid[process.pid] = environment
+        task = asyncio.create_task(self._watch(process))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+        return process.pid, channel
+
+    async def _watch(self, process: asyncio.subprocess.Process) -> None:
+        status = await process.wait()
+        self._on_exit(process.pid, status)
 
     async def _zygote(self, runtime: str) -> Zygote:
         interpreter = self._interpreter(runtime)

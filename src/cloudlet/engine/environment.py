@@ -14,13 +14,12 @@ import json
 import math
 import os
 import signal
-import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudlet.engine.bootstrap.channel import HEADER, encode
+from cloudlet.engine.channels import Channel
 from cloudlet.engine.spec import FunctionSpec
 
 INIT_TIMEOUT = 10.0  # seconds, as Lambda allows for on-demand initialization
@@ -28,6 +27,17 @@ TAIL_BYTES = 4096
 
 # (the function, log stream, [(timestamp ms, message)]): the log group is the function's.
 LogSink = Callable[[FunctionSpec, str, list[tuple[int, str]]], None]
+# Starts an environment's process, its output going to the log fd: -> (pid, channel).
+Launcher = Callable[["Environment", int], Awaitable[tuple[int, Channel]]]
+
+
+class LaunchError(Exception):
+    """The runtime cannot be started at all (no bootstrap, no interpreter...)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
 
 
 @dataclass
@@ -69,8 +79,7 @@ class Environment:
     invocations: int = 0
     last_used: float = field(default_factory=time.monotonic)
     init_error: bytes | None = None
-    _reader: asyncio.StreamReader | None = None
-    _writer: asyncio.StreamWriter | None = None
+    channel: Channel | None = None
     _log_fd: int = -1
     _log_partial: bytes = b""
     _collecting: list[str] | None = None
@@ -83,33 +92,41 @@ class Environment:
 
     # -- start ------------------------------------------------------------------------------
 
-    async def start(self, spawn: Callable[..., Any]) -> None:
-        """Fork the process through `spawn(spec, channel_fd, log_fd)` and wait for its init."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    async def start(self, launch: Launcher) -> None:
+        """Start the process through `launch` and wait for its init (or its init error)."""
         log_read, log_write = os.pipe()
-        started = time.perf_counter()
         try:
-            self.pid = await spawn(self.spec.bootstrap_spec(self.id), theirs.fileno(), log_write)
+            self.pid, self.channel = await launch(self, log_write)
+        except LaunchError as error:
+            os.close(log_read)
+            self.init_error = _runtime_error(error.error_type, error.message)
+            self.state = "DEAD"
+            return
+        except BaseException:
+            os.close(log_read)
+            raise
         finally:
-            theirs.close()
             os.close(log_write)
         self._log_fd = log_read
         os.set_blocking(log_read, False)
-        loop = asyncio.get_running_loop()
-        loop.add_reader(log_read, self._on_log)
-        self._reader, self._writer = await asyncio.open_unix_connection(sock=ours)
+        asyncio.get_running_loop().add_reader(log_read, self._on_log)
         try:
-            meta, payload = await asyncio.wait_for(self._read_frame(), INIT_TIMEOUT)
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-            self.kill()
+            kind, self.init_ms, payload = await asyncio.wait_for(self.channel.ready(), INIT_TIMEOUT)
+        except TimeoutError:
             self.init_error = _runtime_error(
-                "Runtime.Unknown", "Init failed: the runtime did not start in time"
+                "Sandbox.Timedout", f"INIT timed out after {INIT_TIMEOUT:.2f} seconds"
             )
+            self.kill()
             return
-        self.init_ms = meta.get("init_ms") or (time.perf_counter() - started) * 1000
-        if meta["t"] == "init_error":
+        except ConnectionError:
+            status = await self._wait_exit()
+            self.init_error = _runtime_error(
+                "Runtime.ExitError", f"Error: Runtime exited with error: {_describe_exit(status)}"
+            )
+            self.kill()
+            return
+        if kind == "init_error":
             self.init_error = payload
-            self._drain_log()
             self.kill()
             return
         self.state = "IDLE"
@@ -118,7 +135,7 @@ class Environment:
 
     async def invoke(self, request: InvokeRequest, *, cold: bool) -> InvokeResult:
         """Run one invocation; the environment is DEAD afterwards if it timed out or crashed."""
-        assert self._writer is not None and self.state == "IDLE"
+        assert self.channel is not None and self.state == "IDLE"
         self.state = "BUSY"
         self.invocations += 1
         spec = self.spec
@@ -135,30 +152,30 @@ class Environment:
             "trace": request.trace_id,
             "tenant": request.tenant_id,
         }
-        self._writer.write(encode(meta, request.payload))
         outcome = "success"
         function_error: str | None = None
         try:
-            reply, body = await asyncio.wait_for(self._read_frame(), spec.timeout)
-            if reply["t"] == "error":
+            self.channel.send(meta, request.payload)
+            kind, body = await asyncio.wait_for(self.channel.reply(), spec.timeout)
+            if kind == "error":
                 outcome, function_error = "error", "Unhandled"
+            elif kind == "too_large":
+                outcome, function_error = "error", "Unhandled"
+                body = _runtime_error(
+                    "Function.ResponseSizeTooLarge",
+                    "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+                )
         except TimeoutError:
             outcome, function_error = "timeout", "Unhandled"
             elapsed = time.perf_counter() - started
-            stamp = _iso_now()
-            body = json.dumps(
-                {
-                    "errorMessage": f"{stamp} {request.request_id} Task timed out after "
-                    f"{elapsed:.2f} seconds",
-                    "errorType": "Sandbox.Timedout",
-                }
-            ).encode()
-            self._drain_log()
-            self._log_line(
-                f"{stamp} {request.request_id} Task timed out after {elapsed:.2f} seconds"
+            message = (
+                f"{_iso_now()} {request.request_id} Task timed out after {elapsed:.2f} seconds"
             )
+            body = _runtime_error("Sandbox.Timedout", message)
+            self._drain_log()
+            self._log_line(message)
             self.kill()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except ConnectionError:
             outcome, function_error = "crash", "Unhandled"
             status = await self._wait_exit()
             body = _runtime_error(
@@ -190,14 +207,6 @@ class Environment:
         return InvokeResult(
             request.request_id, body, function_error, duration, init, memory, tail, outcome
         )
-
-    async def _read_frame(self) -> tuple[dict[str, Any], bytes]:
-        assert self._reader is not None
-        head = await self._reader.readexactly(HEADER.size)
-        meta_size, payload_size = HEADER.unpack(head)
-        meta = json.loads(await self._reader.readexactly(meta_size))
-        payload = await self._reader.readexactly(payload_size) if payload_size else b""
-        return meta, payload
 
     async def _wait_exit(self) -> int | None:
         with contextlib.suppress(TimeoutError):
@@ -270,19 +279,20 @@ class Environment:
         return 0
 
     def exited(self, status: int) -> None:
-        """The zygote reports that the process ended."""
+        """The process ended (reported by the zygote or by its parent watcher)."""
         self._exit_status = status
         self._exited.set()
         self.state = "DEAD"
+        if self.channel is not None:
+            self.channel.lost(f"the process exited ({_describe_exit(status)})")
 
     def kill(self) -> None:
         self.state = "DEAD"
         if self.pid:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self.channel is not None:
+            self.channel.close()
         self._drain_log()
         self._close_log()
 

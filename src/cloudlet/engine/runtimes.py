@@ -12,6 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudlet.engine.environment import LaunchError
+from cloudlet.engine.spec import FunctionSpec
+
 PYTHON_RUNTIMES = (
     "python3.9",
     "python3.10",
@@ -107,3 +110,27 @@ def provided_site(state_dir: Path) -> str:
             link.unlink()
         link.symlink_to(source)
     return str(site)
+
+
+def runtime_command(spec: FunctionSpec) -> list[str]:
+    """The command that starts a Runtime API client for a non-Python runtime."""
+    if spec.runtime.startswith("provided"):
+        candidates = [f"{spec.code_dir}/bootstrap"]
+        if spec.opt_dir:
+            candidates.append(f"{spec.opt_dir}/bootstrap")
+        for path in candidates:
+            if os.path.isfile(path) and os.access(path, os.X_OK):
+                return [path]
+        raise LaunchError(
+            "Runtime.InvalidEntrypoint",
+            f"Error: Couldn't find valid bootstrap(s): [{' '.join(candidates)}]",
+        )
+    if spec.runtime.startswith("nodejs"):
+        node = shutil.which("node")
+        if node is None:
+            raise LaunchError(
+                "Runtime.InvalidEntrypoint",
+                f"cloudlet: runtime {spec.runtime} needs Node.js (`node` on PATH)",
+            )
+        return [node, str(Path(__file__).parent / "bootstrap" / "node_runtime.js")]
+    raise LaunchError("Runtime.InvalidEntrypoint", f"cloudlet cannot run runtime {spec.runtime}")

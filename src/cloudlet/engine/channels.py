@@ -1,0 +1,75 @@
+"""How the server talks to an environment's runtime: the socket channel of the built-in Python
+runtime, or the HTTP Runtime API (runtime_api.py) for every other runtime client.
+
+Both give the environment the same three steps: `ready()` (init finished or failed),
+`send(meta, payload)` (an invocation), `reply()` (its result or error). A dead process shows
+as `ConnectionError` from `ready()` or `reply()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from typing import Any, Protocol
+
+from cloudlet.engine.bootstrap.channel import HEADER, encode
+
+
+class Channel(Protocol):
+    async def ready(self) -> tuple[str, float, bytes]:
+        """("ready", init ms, b"") or ("init_error", init ms, error JSON)."""
+
+    def send(self, meta: dict[str, Any], payload: bytes) -> None: ...
+
+    async def reply(self) -> tuple[str, bytes]:
+        """("ok", result bytes) or ("error", error JSON)."""
+
+    def lost(self, reason: str) -> None:
+        """The process exited: fail whatever still waits on it."""
+
+    def close(self) -> None: ...
+
+
+class SocketChannel:
+    """Frames over a Unix socket inherited by the zygote's child (bootstrap/channel.py)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer: asyncio.StreamWriter | None = writer
+
+    @classmethod
+    async def open(cls, sock: socket.socket) -> SocketChannel:
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        return cls(reader, writer)
+
+    async def ready(self) -> tuple[str, float, bytes]:
+        meta, payload = await self._frame()
+        return meta["t"], float(meta.get("init_ms") or 0.0), payload
+
+    def send(self, meta: dict[str, Any], payload: bytes) -> None:
+        if self.writer is None:
+            raise ConnectionError("the environment's channel is closed")
+        self.writer.write(encode(meta, payload))
+
+    async def reply(self) -> tuple[str, bytes]:
+        meta, payload = await self._frame()
+        return meta["t"], payload
+
+    async def _frame(self) -> tuple[dict[str, Any], bytes]:
+        try:
+            head = await self.reader.readexactly(HEADER.size)
+            meta_size, payload_size = HEADER.unpack(head)
+            meta = json.loads(await self.reader.readexactly(meta_size))
+            payload = await self.reader.readexactly(payload_size) if payload_size else b""
+        except asyncio.IncompleteReadError:
+            raise ConnectionError("the environment's process closed its channel") from None
+        return meta, payload
+
+    def lost(self, reason: str) -> None:
+        pass  # the socket's end of file already fails any reader
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
