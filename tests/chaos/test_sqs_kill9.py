@@ -1,0 +1,149 @@
+"""kill -9 while clients send: every acknowledged SendMessage must survive, and deletes too.
+
+A few client threads send messages with unique bodies while the server is killed with
+SIGKILL and restarted on the same port several times; a client retries a send until it gets
+an answer. Afterwards the queue is drained: every acknowledged body must be there (0 lost).
+Retried sends whose first try was committed before the kill turn up as duplicates, and sends
+that never got an answer may or may not be there; both are counted and printed, not failed.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import signal
+import threading
+import time
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import EndpointConnectionError, HTTPClientError
+
+from server import Server
+
+pytestmark = pytest.mark.slow
+
+MESSAGES = 4000
+SENDERS = 4
+KILLS = 5
+SEED = 9
+
+# No retries inside botocore: the test retries itself, so it knows every try that failed.
+NO_RETRIES = BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=15)
+DOWN = (BotoConnectionError, HTTPClientError)  # refused, reset, closed before the answer
+
+
+def sqs_client(server: Server):
+    return boto3.client(
+        "sqs",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=NO_RETRIES,
+    )
+
+
+def test_no_acknowledged_message_is_lost_across_kill9(tmp_path):
+    server = Server(tmp_path / "state").start()
+    try:
+        url = sqs_client(server).create_queue(QueueName="chaos")["QueueUrl"]
+        acknowledged, in_doubt, kills = send_while_killing(server, url)
+        assert kills >= 3, "the senders finished before the server was killed enough times"
+
+        bodies, deleted_ids = drain(sqs_client(server), url)
+        copies = collections.Counter(bodies)
+        lost = acknowledged - copies.keys()
+        duplicates = sum(n - 1 for n in copies.values())
+        print(
+            f"\nkill -9 x{kills}: {len(acknowledged)} sends acknowledged, "
+            f"{sum(in_doubt.values())} tries cut off after they may have reached the server, "
+            f"{duplicates} of those kept (duplicates), {len(lost)} lost"
+        )
+        assert not lost, f"{len(lost)} acknowledged messages lost, e.g. {sorted(lost)[:5]}"
+        assert copies.keys() <= acknowledged, "a message nobody sent turned up"
+        # A body is kept at most once per try that may have reached the server.
+        overcounted = {b: n for b, n in copies.items() if n > 1 + in_doubt[b]}
+        assert not overcounted, f"more copies than tries: {overcounted}"
+
+        # Deletes are acknowledged writes too: after another kill -9 nothing comes back.
+        server.restart(signal.SIGKILL)
+        again = sqs_client(server).receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        returned = [m["MessageId"] for m in again.get("Messages", [])]
+        assert not returned, f"deleted messages came back after kill -9: {returned}"
+        assert len(deleted_ids) == len(bodies)
+    finally:
+        if server.process is not None:
+            server.stop()
+
+
+def send_while_killing(server: Server, url: str) -> tuple[set[str], collections.Counter[str], int]:
+    """Send MESSAGES unique bodies from SENDERS threads, each retried until answered, while
+    the server is killed and restarted; the bodies acknowledged, per body the tries that
+    failed after the request may have been sent, and the number of kills."""
+    acknowledged: set[str] = set()
+    in_doubt: collections.Counter[str] = collections.Counter()
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def send(index: int) -> None:
+        sqs = sqs_client(server)
+        try:
+            for n in range(index, MESSAGES, SENDERS):
+                body = f"message-{n:05d}"
+                while True:
+                    try:
+                        sqs.send_message(QueueUrl=url, MessageBody=body)
+                    except EndpointConnectionError:  # not connected: nothing was sent
+                        time.sleep(0.02)
+                        continue
+                    except DOWN:
+                        with lock:
+                            in_doubt[body] += 1
+                        time.sleep(0.02)
+                        continue
+                    with lock:
+                        acknowledged.add(body)
+                    break
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    senders = [threading.Thread(target=send, args=(i,)) for i in range(SENDERS)]
+    for sender in senders:
+        sender.start()
+    chance = random.Random(SEED)
+    kills = 0
+    while kills < KILLS and any(s.is_alive() for s in senders):
+        time.sleep(chance.uniform(0.3, 0.8))
+        server.restart(signal.SIGKILL)
+        kills += 1
+    for sender in senders:
+        sender.join(timeout=60)
+    assert not failures, f"a sender failed: {failures[0]!r}"
+    return acknowledged, in_doubt, kills
+
+
+def drain(sqs, url: str) -> tuple[list[str], set[str]]:
+    """Receive and delete until the queue stays empty; every body seen, and the ids deleted.
+
+    A received message stays invisible far longer than the drain takes, so seeing one
+    again means it came back after its delete."""
+    bodies: list[str] = []
+    deleted: set[str] = set()
+    empty_in_a_row = 0
+    deadline = time.monotonic() + 60
+    while empty_in_a_row < 3:
+        assert time.monotonic() < deadline, "the queue did not drain within 60 s"
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+        messages = answer.get("Messages", [])
+        empty_in_a_row = 0 if messages else empty_in_a_row + 1
+        for message in messages:
+            assert message["MessageId"] not in deleted, "a deleted message was received again"
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            deleted.add(message["MessageId"])
+    return bodies, deleted
