@@ -32,6 +32,12 @@ def crash(event, context):
     os._exit(3)
 def unserializable(event, context):
     return {1, 2}
+def hog(event, context):
+    blocks = []
+    for _ in range(64):
+        blocks.append(bytearray(8 * 1024 * 1024))
+        time.sleep(0.01)
+    return len(blocks)
 """
 
 
@@ -217,3 +223,12 @@ def test_account_concurrency_keeps_an_unreserved_pool():
     limits.acquire(scope, "reserved-fn")  # its own slice is still free
     limits.release(first)
     limits.acquire(scope, "third")
+
+
+def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir):
+    results, _ = run(code_dir, [("app.hog", {}), ("app.handler", {})])
+    error = json.loads(results[0].payload)
+    assert results[0].outcome == "crash"
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    assert json.loads(results[1].payload)["count"] == 1  # a fresh environment

@@ -28,6 +28,7 @@ from cloudlet.engine.environment import (
     LaunchError,
     LogSink,
 )
+from cloudlet.engine.memory import MemoryLimits
 from cloudlet.engine.runtime_api import RuntimeApiChannel
 from cloudlet.engine.runtimes import (
     Interpreter,
@@ -64,6 +65,7 @@ class Engine:
         self.zygotes: dict[str, Zygote] = {}
         self._zygote_starting: dict[str, asyncio.Task[Zygote]] = {}
         self.concurrency = Concurrency(concurrency_limit)
+        self.memory = MemoryLimits()
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
         # Provisioned environments stay in their pool, busy or idle, and are never reaped.
         self.provisioned: dict[tuple[str, str], list[Environment]] = defaultdict(list)
@@ -86,6 +88,7 @@ class Engine:
         for zygote in self.zygotes.values():
             zygote.close()
         self.zygotes.clear()
+        self.memory.close()
 
     # -- invoking -----------------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class Engine:
         self._forget(environment)
 
     def _forget(self, environment: Environment) -> None:
-        self.by_pid.pop(environment.pid, None)
+        # by_pid keeps the environment until its exit is reported (see _on_exit).
         tmp = environment.spec.process_environment(environment.id)["TMPDIR"]
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -214,6 +217,7 @@ class Engine:
         finally:
             theirs.close()
         self.by_pid[pid] = environment
+        self.memory.attach(pid, environment.id, environment.spec.memory_size)
         return pid, await SocketChannel.open(ours)
 
     async def _launch_process(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
@@ -240,6 +244,7 @@ class Engine:
                 "Runtime.InvalidEntrypoint", f"Error: fork/exec {command[0]}: {error.strerror}"
             ) from None
         self.by_pid[process.pid] = environment
+        self.memory.attach(process.pid, environment.id, spec.memory_size)
         task = asyncio.create_task(self._watch(process))
         self._watchers.add(task)
         task.add_done_callback(self._watchers.discard)
@@ -296,6 +301,7 @@ class Engine:
         environment = self.by_pid.pop(pid, None)
         if environment is not None:
             environment.exited(status)
+            self.memory.detach(pid, environment.id)
 
     async def _reap_idle(self) -> None:
         while True:
