@@ -15,7 +15,7 @@ dies with the zygote (PR_SET_PDEATHSIG), which itself exits when the server goes
 
 import argparse
 import array
-import contextlib
+import collections
 import ctypes
 import gc
 import importlib
@@ -27,8 +27,16 @@ import signal
 import socket
 import sys
 
+# The bootstrap modules live beside this file (-I keeps the script's directory off sys.path).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import python_runtime  # imported once here, so that no child pays for it
+
 MAX_PACKET = 1 << 20
 PR_SET_PDEATHSIG = 1
+try:
+    _prctl = ctypes.CDLL(None).prctl
+except (OSError, AttributeError):  # not Linux: children outlive a killed zygote
+    _prctl = None
 
 
 def preload(modules):
@@ -56,18 +64,38 @@ def send(sock, message):
     sock.send(json.dumps(message).encode())
 
 
-def become_environment(spec, channel_fd, log_fd, control, wakeup_fds):
-    """In the forked child: isolate, take the function's identity, run its runtime."""
-    control.close()
-    for fd in wakeup_fds:
-        os.close(fd)
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.setsid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def fork_blank(inherited):
+    """Fork a child that waits, detached and isolated, to be told which function to become.
+
+    Forking ahead of need keeps the fork off a cold start's path: a spawn only hands an
+    already waiting child its function. `inherited` are the zygote's own descriptors,
+    which the child closes.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid:
+        theirs.close()
+        return pid, ours
+    try:
+        ours.close()
+        for item in inherited:
+            item.close() if hasattr(item, "close") else os.close(item)
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        os.setsid()
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        message, fds = receive(theirs)
+        theirs.close()
+        if message is not None and len(fds) == 2:
+            become_environment(message["spec"], *fds)
+    finally:
+        os._exit(0)
+
+
+def become_environment(spec, channel_fd, log_fd):
+    """In a blank child: take the function's identity and run its runtime."""
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
@@ -85,8 +113,6 @@ def become_environment(spec, channel_fd, log_fd, control, wakeup_fds):
     # Write-through, so a log line is in the pipe before the result that follows it.
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
     sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
-    import python_runtime
-
     python_runtime.main(channel_fd, spec["handler"])
 
 
@@ -104,7 +130,7 @@ def reap(control):
         send(control, {"op": "exited", "pid": pid, "status": code})
 
 
-def serve(control):
+def serve(control, spares):
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -112,6 +138,8 @@ def serve(control):
     # Keep the preloaded heap out of the collector's way, so forks share its pages longer.
     if hasattr(gc, "freeze"):
         gc.freeze()
+    inherited = (control, wake_read, wake_write)
+    blanks = collections.deque(fork_blank(inherited) for _ in range(spares))
     while True:
         ready, _, _ = select.select([control, wake_read], [], [])
         if wake_read in ready:
@@ -126,18 +154,15 @@ def serve(control):
             for fd in fds:
                 os.close(fd)
             continue
-        channel_fd, log_fd = fds
-        pid = os.fork()
-        if pid == 0:
-            try:
-                become_environment(
-                    message["spec"], channel_fd, log_fd, control, (wake_read, wake_write)
-                )
-            finally:
-                os._exit(0)
-        os.close(channel_fd)
-        os.close(log_fd)
+        pid, link = blanks.popleft() if blanks else fork_blank(inherited)
+        spec = json.dumps({"spec": message["spec"]}).encode()
+        link.sendmsg([spec], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        link.close()
+        for fd in fds:
+            os.close(fd)
         send(control, {"op": "spawned", "id": message["id"], "pid": pid})
+        while len(blanks) < spares:
+            blanks.append(fork_blank(inherited))
 
 
 def main():
@@ -145,12 +170,13 @@ def main():
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--preload", default="")
     parser.add_argument("--path", action="append", default=[])
+    parser.add_argument("--spares", type=int, default=2, help="children forked ahead of need")
     args = parser.parse_args()
     sys.path[:0] = args.path
     preload(args.preload.split(","))
     control = socket.socket(fileno=args.control_fd)
     send(control, {"op": "ready", "python": list(sys.version_info[:3])})
-    serve(control)
+    serve(control, args.spares)
 
 
 if __name__ == "__main__":
