@@ -1,8 +1,12 @@
 """The services cloudlet serves, compiled once at start-up from botocore's models.
 
 For each provider: its service model (patched by the provider where the model lacks
-something, such as SQS's legacy query traits), its wire protocol, and per operation the
-compiled parser/serializer, the input validator and the provider method.
+something, such as SQS's legacy query traits), the wire protocols it speaks (the model's
+metadata `protocols`: SQS answers both json and its legacy query protocol), and per protocol
+and operation the compiled parser/serializer, with the input validator and provider method.
+
+A protocol whose traits would mislead another (SQS's XML names: json reads `locationName`
+too) gets its own copy of the model, under the raw model's `protocolModels` key.
 """
 
 from __future__ import annotations
@@ -31,18 +35,27 @@ _loader = Loader()
 class OperationEntry:
     name: str
     model: OperationModel
+    protocol: WireProtocol  # the protocol `wire` speaks, in which errors are rendered too
     wire: CompiledOperation
     validate: Callable[[dict[str, Any]], list[Problem]]
     handler: Handler | None
 
 
 @dataclass(eq=False)
+class Binding:
+    """A service in one of the protocols it speaks, with every operation compiled for it."""
+
+    service: ServiceEntry
+    protocol: WireProtocol
+    operations: dict[str, OperationEntry] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
 class ServiceEntry:
     name: str
     model: ServiceModel
-    protocol: WireProtocol
     provider: Service
-    operations: dict[str, OperationEntry] = field(default_factory=dict)
+    bindings: list[Binding] = field(default_factory=list)  # the model's protocols, in order
 
     @property
     def signing_name(self) -> str:
@@ -74,17 +87,25 @@ def load_service(provider: Service) -> ServiceEntry:
         for name, shape in raw["shapes"].items()
         if shape.get("exception") and "code" in shape.get("error", {})
     }
-    protocol = protocol_for(model, query_codes)
-    entry = ServiceEntry(provider.name, model, protocol, provider)
-    for name in model.operation_names:
-        operation = model.operation_model(name)
-        entry.operations[name] = OperationEntry(
-            name=name,
-            model=operation,
-            wire=protocol.compile(operation),
-            validate=compile_validator(operation.input_shape),
-            handler=_handler(provider, name),
-        )
+    entry = ServiceEntry(provider.name, model, provider)
+    operations = [model.operation_model(name) for name in model.operation_names]
+    validators = {op.name: compile_validator(op.input_shape) for op in operations}
+    handlers = {op.name: _handler(provider, op.name) for op in operations}
+    views = raw.get("protocolModels", {})
+    for kind in raw["metadata"].get("protocols") or [model.protocol]:
+        view = ServiceModel(views[kind], provider.name) if kind in views else model
+        protocol = protocol_for(view, query_codes, kind)
+        binding = Binding(entry, protocol)
+        for operation in map(view.operation_model, view.operation_names):
+            binding.operations[operation.name] = OperationEntry(
+                name=operation.name,
+                model=operation,
+                protocol=protocol,
+                wire=protocol.compile(operation),
+                validate=validators[operation.name],
+                handler=handlers[operation.name],
+            )
+        entry.bindings.append(binding)
     return entry
 
 
@@ -101,10 +122,18 @@ def _handler(provider: Service, operation: str) -> Handler | None:
     return call_sync
 
 
-def unknown_operation(service: ServiceEntry, name: str) -> ServiceError:
-    """What the service answers when asked for an operation it does not have."""
-    if service.model.protocol == "query":
+def unknown_operation(service: ServiceEntry, protocol: WireProtocol, name: str) -> ServiceError:
+    """What the service answers, in `protocol`, when asked for an operation it does not have."""
+    if protocol.name != "query":
+        return ServiceError("UnknownOperationException", f"Unknown operation {name}")
+    if not name:
+        return ServiceError(
+            "MissingAction", "The request is missing an action or a required parameter."
+        )
+    if "awsQueryCompatible" in service.model.metadata:  # SQS keeps its own wording
         return ServiceError(
             "InvalidAction", f"The action {name} is not valid for this web service."
         )
-    return ServiceError("UnknownOperationException", f"Unknown operation {name}")
+    return ServiceError(
+        "InvalidAction", f"Could not find operation {name} for version {service.model.api_version}"
+    )

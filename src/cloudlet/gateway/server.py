@@ -19,6 +19,7 @@ from cloudlet.gateway.auth import Authenticator, parse_signature
 from cloudlet.gateway.catalog import ServiceEntry
 from cloudlet.gateway.errors import ServiceError, internal_failure
 from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.protocols import WireProtocol
 from cloudlet.gateway.routing import RouteError, Router
 from cloudlet.services.base import RequestContext
 
@@ -86,10 +87,12 @@ class Gateway:
         started = time.perf_counter() if self.trace else 0.0
         request_id = str(uuid.uuid4())
         service: ServiceEntry | None = None
+        protocol: WireProtocol | None = None  # the request's, once known: errors speak it too
         operation_name = "?"
         try:
             signature = parse_signature(request)
             service, operation, path_params = self.router.route(request, signature)
+            protocol = operation.protocol
             operation_name = operation.name
             identity = self.auth.identify(request, signature)
             params = operation.wire.parse(request, path_params)
@@ -105,13 +108,13 @@ class Gateway:
             result = await service.call(operation, ctx, params)
             response = operation.wire.serialize(result, request_id)
         except RouteError as error:
-            service = error.service
-            response = _render(service, error.error, request_id)
+            service, protocol = error.service, error.protocol
+            response = _render(protocol, error.error, request_id)
         except ServiceError as error:
-            response = _render(service, error, request_id)
+            response = _render(protocol, error, request_id)
         except Exception:
             log.exception("%s %s failed", service.name if service else "?", operation_name)
-            response = _render(service, internal_failure(), request_id)
+            response = _render(protocol, internal_failure(), request_id)
         if self.trace:
             log.debug(
                 "%s %s %d %.2fms",
@@ -139,9 +142,9 @@ class Gateway:
                 return
 
 
-def _render(service: ServiceEntry | None, error: ServiceError, request_id: str) -> Response:
-    if service is not None:
-        return service.protocol.error(error, request_id)
+def _render(protocol: WireProtocol | None, error: ServiceError, request_id: str) -> Response:
+    if protocol is not None:
+        return protocol.error(error, request_id)
     body = orjson.dumps({"__type": error.code, "message": error.message})
     return Response(
         error.status,

@@ -35,11 +35,18 @@ class WireProtocol(Protocol):
     def error(self, error: ServiceError, request_id: str) -> Response: ...
 
 
-def protocol_for(service: ServiceModel, query_codes: dict[str, str]) -> WireProtocol:
-    """The protocol `service` speaks; `query_codes` maps error names to legacy query codes."""
-    from cloudlet.gateway.protocols.json import JsonProtocol
+def protocol_for(
+    service: ServiceModel, query_codes: dict[str, str], kind: str | None = None
+) -> WireProtocol:
+    """The protocol `kind` (by default the one `service` speaks) for `service`.
 
-    kinds: dict[str, Any] = {"json": JsonProtocol}
-    if service.protocol not in kinds:
-        raise LookupError(f"cloudlet does not speak the {service.protocol} protocol yet")
-    return kinds[service.protocol](service, query_codes)
+    `query_codes` maps error names to legacy query codes.
+    """
+    from cloudlet.gateway.protocols.json import JsonProtocol
+    from cloudlet.gateway.protocols.query import QueryProtocol
+
+    kind = kind or service.protocol
+    kinds: dict[str, Any] = {"json": JsonProtocol, "query": QueryProtocol}
+    if kind not in kinds:
+        raise LookupError(f"cloudlet does not speak the {kind} protocol yet")
+    return kinds[kind](service, query_codes)

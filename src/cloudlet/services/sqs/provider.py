@@ -24,6 +24,7 @@ from cloudlet.services.sqs.messages import (
     new_receipt,
     parse_receipt,
 )
+from cloudlet.services.sqs.query_traits import add_query_traits
 from cloudlet.services.sqs.queues import (
     Queue,
     check_name,
@@ -57,6 +58,7 @@ class SqsService(Service):
                 "httpStatusCode": STATUS.get(name, 400),
                 "senderFault": True,
             }
+        add_query_traits(model)
 
     def status(self) -> dict[str, Any]:
         return {"queues": len(self.queues)}

@@ -1,0 +1,276 @@
+"""SQS over its legacy query protocol, as SDKs before the 2023 move to json speak it.
+
+Two kinds of client: botocore itself on SQS's model as it was (json-era model given back the
+query traits), and raw form posts written the way old SDKs write them.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import botocore.session
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config as BotoConfig
+from botocore.credentials import Credentials
+from botocore.loaders import Loader
+
+from cloudlet.services.sqs.errors import QUERY_CODES
+from cloudlet.services.sqs.query_traits import add_query_traits
+from conftest import REGION
+
+NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
+
+
+@pytest.fixture(scope="module")
+def query_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A botocore data directory whose SQS model speaks only the query protocol."""
+    raw = copy.deepcopy(Loader().load_service_model("sqs", "service-2"))
+    for shape, code in QUERY_CODES.items():
+        if shape in raw["shapes"]:
+            raw["shapes"][shape]["error"] = {
+                "code": code,
+                "httpStatusCode": 400,
+                "senderFault": True,
+            }
+    add_query_traits(raw)
+    raw = raw["protocolModels"]["query"]
+    raw["metadata"]["protocol"] = "query"
+    raw["metadata"]["protocols"] = ["query"]
+    root = tmp_path_factory.mktemp("models")
+    target = root / "sqs" / "2012-11-05"
+    target.mkdir(parents=True)
+    (target / "service-2.json").write_text(json.dumps(raw))
+    return root
+
+
+@pytest.fixture
+def sqs_query(server, query_models: Path):
+    session = botocore.session.get_session()
+    session.get_component("data_loader").search_paths.insert(0, str(query_models))
+    sqs = session.create_client(
+        "sqs",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}),
+    )
+    assert sqs.meta.service_model.protocol == "query"
+    return sqs
+
+
+def post_form(server, params: dict[str, str], path: str = "/") -> tuple[int, ET.Element]:
+    """An unsigned form post, as a hand-written client sends it; the status and parsed XML."""
+    request = urllib.request.Request(
+        server.endpoint + path,
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, ET.fromstring(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, ET.fromstring(error.read())
+
+
+ATTRIBUTES = {
+    "kind": {"DataType": "String", "StringValue": "greeting <&>"},
+    "count": {"DataType": "Number", "StringValue": "42"},
+    "raw": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"},
+}
+
+
+def test_send_receive_delete_round_trip_over_query(sqs_query, sqs):
+    url = sqs_query.create_queue(
+        QueueName="query-round-trip", Attributes={"VisibilityTimeout": "30"}, tags={"team": "a"}
+    )["QueueUrl"]
+    assert url.endswith("/000000000000/query-round-trip")
+    body = "line one\r\nline <two> & three"
+    sent = sqs_query.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=ATTRIBUTES)
+    same_over_json = sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=ATTRIBUTES)
+    assert sent["MD5OfMessageBody"] == same_over_json["MD5OfMessageBody"]
+    assert sent["MD5OfMessageAttributes"] == same_over_json["MD5OfMessageAttributes"]
+
+    got = sqs_query.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )["Messages"]
+    assert {m["MessageId"] for m in got} == {sent["MessageId"], same_over_json["MessageId"]}
+    for message in got:
+        assert message["Body"] == body
+        assert message["MessageAttributes"] == ATTRIBUTES
+        assert message["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+        assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+        assert message["Attributes"]["SentTimestamp"].isdigit()
+        sqs_query.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    attributes = sqs_query.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "30"
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert url in sqs_query.list_queues(QueueNamePrefix="query-round")["QueueUrls"]
+
+
+def test_an_empty_receive_has_no_messages(sqs_query):
+    url = sqs_query.create_queue(QueueName="query-empty")["QueueUrl"]
+    assert "Messages" not in sqs_query.receive_message(QueueUrl=url)
+
+
+def test_missing_queue_is_the_legacy_code_in_xml(sqs_query):
+    with pytest.raises(sqs_query.exceptions.QueueDoesNotExist) as caught:
+        sqs_query.get_queue_url(QueueName="no-such-queue-q")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert error["Type"] == "Sender"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_raw_form_posts_as_old_sdks_write_them(server):
+    status, created = post_form(
+        server,
+        {
+            "Action": "CreateQueue",
+            "QueueName": "query-raw",
+            "Attribute.1.Name": "DelaySeconds",
+            "Attribute.1.Value": "0",
+            "Version": "2012-11-05",
+        },
+    )
+    assert status == 200
+    assert created.tag == f"{{{NS['q']}}}CreateQueueResponse"
+    url = created.findtext("q:CreateQueueResult/q:QueueUrl", namespaces=NS)
+    assert url.endswith("/000000000000/query-raw")
+    assert created.findtext("q:ResponseMetadata/q:RequestId", namespaces=NS)
+
+    # boto2 posts to the queue's own path and leaves QueueUrl out.
+    path = urllib.parse.urlsplit(url).path
+    status, sent = post_form(
+        server,
+        {
+            "Action": "SendMessage",
+            "MessageBody": "from an old sdk",
+            "MessageAttribute.1.Name": "color",
+            "MessageAttribute.1.Value.DataType": "String",
+            "MessageAttribute.1.Value.StringValue": "blue",
+        },
+        path,
+    )
+    assert status == 200
+    assert sent.findtext("q:SendMessageResult/q:MD5OfMessageBody", namespaces=NS) == (
+        hashlib.md5(b"from an old sdk").hexdigest()
+    )
+
+    status, received = post_form(
+        server,
+        {
+            "Action": "ReceiveMessage",
+            "QueueUrl": url,
+            "AttributeName": "All",
+            "MessageAttributeName.1": "All",
+        },
+    )
+    assert status == 200
+    message = received.find("q:ReceiveMessageResult/q:Message", namespaces=NS)
+    assert message.findtext("q:Body", namespaces=NS) == "from an old sdk"
+    names = [a.findtext("q:Name", namespaces=NS) for a in message.findall("q:Attribute", NS)]
+    assert "SentTimestamp" in names
+    attribute = message.find("q:MessageAttribute", NS)
+    assert attribute.findtext("q:Name", namespaces=NS) == "color"
+    assert attribute.findtext("q:Value/q:StringValue", namespaces=NS) == "blue"
+    assert attribute.findtext("q:Value/q:DataType", namespaces=NS) == "String"
+
+
+def test_raw_errors_are_error_responses_with_detail(server):
+    status, error = post_form(
+        server, {"Action": "GetQueueUrl", "QueueName": "nowhere-raw", "Version": "2012-11-05"}
+    )
+    assert status == 400
+    assert error.tag == f"{{{NS['q']}}}ErrorResponse"
+    assert [child.tag.split("}")[1] for child in error.find("q:Error", NS)] == [
+        "Type",
+        "Code",
+        "Message",
+        "Detail",
+    ]
+    assert error.findtext("q:Error/q:Code", namespaces=NS) == (
+        "AWS.SimpleQueueService.NonExistentQueue"
+    )
+    assert error.findtext("q:RequestId", namespaces=NS)
+
+
+def test_an_unknown_action_is_invalid_action(server):
+    request = AWSRequest(
+        "POST",
+        server.endpoint + "/",
+        data=b"Action=Frobnicate&Version=2012-11-05",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    SigV4Auth(Credentials("test", "test"), "sqs", REGION).add_auth(request)
+    prepared = request.prepare()
+    outgoing = urllib.request.Request(prepared.url, prepared.body, dict(prepared.headers))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(outgoing)
+    error = ET.fromstring(caught.value.read())
+    assert caught.value.code == 400
+    assert error.findtext("q:Error/q:Code", namespaces=NS) == "InvalidAction"
+    assert error.findtext("q:Error/q:Message", namespaces=NS) == (
+        "The action Frobnicate is not valid for this web service."
+    )
+
+
+def test_json_and_query_clients_share_the_same_queues(sqs_query, sqs):
+    url = sqs.create_queue(QueueName="query-shared")["QueueUrl"]
+    sqs_query.send_message(QueueUrl=url, MessageBody="crossing over")
+    got = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert [m["Body"] for m in got] == ["crossing over"]
+
+
+def test_the_aws_cli_speaks_query_with_an_old_model(server, query_models: Path):
+    env = {**os.environ, "AWS_DATA_PATH": str(query_models)}
+    aws = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", server.endpoint]
+    created = subprocess.run(
+        [*aws, "sqs", "create-queue", "--queue-name", "query-cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    url = json.loads(created.stdout)["QueueUrl"]
+    subprocess.run(
+        [*aws, "sqs", "send-message", "--queue-url", url, "--message-body", "via cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    received = subprocess.run(
+        [*aws, "sqs", "receive-message", "--queue-url", url, "--debug"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(received.stdout)["Messages"][0]["Body"] == "via cli"
+    assert "'Action': 'ReceiveMessage'" in received.stderr  # it really spoke query
+    missing = subprocess.run(
+        [*aws, "sqs", "get-queue-url", "--queue-name", "no-such-cli-queue"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode != 0
+    assert "AWS.SimpleQueueService.NonExistentQueue" in missing.stderr
