@@ -232,3 +232,63 @@ def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir):
     assert error["errorType"] == "Runtime.ExitError"
     assert error["errorMessage"].endswith("Runtime exited with error: signal: killed")
     assert json.loads(results[1].payload)["count"] == 1  # a fresh environment
+
+
+SNAPSHOT_CODE = """
+import os, threading, time
+with open(os.path.join(os.path.dirname(__file__), "inits.log"), "a") as log:
+    log.write(f"{os.getpid()}\\n")
+time.sleep(0.3)
+if os.environ.get("START_THREAD"):
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+COUNT = 0
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    time.sleep(0.2)
+    return {"count": COUNT, "pid": os.getpid(), "stream": context.log_stream_name}
+"""
+
+
+def run_parallel(code_dir: Path, spec: FunctionSpec, count: int) -> tuple[list, list[str]]:
+    lines: list[str] = []
+
+    async def go() -> list:
+        engine = Engine(code_dir.parent / "state", lambda s, st, ev: lines.extend(m for _, m in ev))
+        try:
+            requests = [
+                InvokeRequest(str(uuid.uuid4()), b"{}", spec.function_arn) for _ in range(count)
+            ]
+            return await asyncio.gather(*(engine.invoke(spec, r) for r in requests))
+        finally:
+            await engine.stop()
+
+    return asyncio.run(go()), lines
+
+
+def test_snapshot_runs_the_init_once_for_many_environments(code_dir):
+    from dataclasses import replace
+
+    (code_dir / "snap.py").write_text(SNAPSHOT_CODE)
+    spec = replace(make_spec(code_dir, "snap.handler"), snapshot=True)
+    results, lines = run_parallel(code_dir, spec, 3)
+    answers = [json.loads(r.payload) for r in results]
+    assert len({a["pid"] for a in answers}) == 3  # three environments
+    assert [a["count"] for a in answers] == [1, 1, 1]  # each starts from the post-init state
+    assert len({a["stream"] for a in answers}) == 3  # each with its own log stream
+    assert (code_dir / "inits.log").read_text().count("\n") == 1  # the init ran once
+    reports = [line for line in lines if line.startswith("REPORT")]
+    assert len(reports) == 3 and all("Restore Duration: " in r for r in reports)
+
+
+def test_init_that_starts_threads_is_not_snapshotted(code_dir):
+    from dataclasses import replace
+
+    (code_dir / "snap.py").write_text(SNAPSHOT_CODE)
+    spec = make_spec(code_dir, "snap.handler")
+    spec = replace(spec, snapshot=True, environment={"START_THREAD": "1"})
+    results, lines = run_parallel(code_dir, spec, 2)
+    assert all(json.loads(r.payload)["count"] == 1 for r in results)
+    # The refused snapshot ran the init once; each environment then ran its own.
+    assert (code_dir / "inits.log").read_text().count("\n") == 3
+    assert all("Init Duration: " in line for line in lines if line.startswith("REPORT"))

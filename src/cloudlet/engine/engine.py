@@ -22,12 +22,14 @@ from pathlib import Path
 from cloudlet.engine.channels import Channel, SocketChannel
 from cloudlet.engine.concurrency import Concurrency
 from cloudlet.engine.environment import (
+    INIT_TIMEOUT,
     Environment,
     InvokeRequest,
     InvokeResult,
     LaunchError,
     LogSink,
 )
+from cloudlet.engine.logpipe import LogPipe
 from cloudlet.engine.memory import MemoryLimits
 from cloudlet.engine.runtime_api import RuntimeApiChannel
 from cloudlet.engine.runtimes import (
@@ -37,7 +39,7 @@ from cloudlet.engine.runtimes import (
     runtime_command,
 )
 from cloudlet.engine.spec import FunctionSpec
-from cloudlet.engine.zygote import Zygote
+from cloudlet.engine.zygote import TemplateRefused, Zygote
 
 log = logging.getLogger("cloudlet.engine")
 
@@ -56,6 +58,7 @@ class Engine:
         keep_alive: float = 300.0,
         strict_runtimes: bool = False,
         concurrency_limit: int = 1000,
+        snapshot_all: bool = False,
     ) -> None:
         self.state_dir = state_dir
         self.log_sink = log_sink
@@ -64,6 +67,11 @@ class Engine:
         self.strict_runtimes = strict_runtimes
         self.zygotes: dict[str, Zygote] = {}
         self._zygote_starting: dict[str, asyncio.Task[Zygote]] = {}
+        # Snapshots: per (function version, revision), a template forked after the init.
+        self.snapshot_all = snapshot_all
+        self.templates: dict[tuple[tuple[str, str], str], Zygote] = {}
+        self.unsnapshottable: dict[tuple[tuple[str, str], str], str] = {}
+        self._starting: dict[tuple[tuple[str, str], str], asyncio.Task[Zygote | None]] = {}
         self.concurrency = Concurrency(concurrency_limit)
         self.memory = MemoryLimits()
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
@@ -85,6 +93,9 @@ class Engine:
         for environment in list(self.by_pid.values()):
             environment.kill()
         self.provisioned.clear()
+        for template in self.templates.values():
+            template.close()
+        self.templates.clear()
         for zygote in self.zygotes.values():
             zygote.close()
         self.zygotes.clear()
@@ -172,10 +183,65 @@ class Engine:
         self.idle[environment.spec.key].append(environment)
 
     def retire_function(self, function_arn: str) -> None:
-        """Stop every idle environment of a function (code or configuration changed)."""
+        """Stop every idle environment and snapshot of a function (its code or configuration
+        changed)."""
         for key in [key for key in self.idle if key[0] == function_arn]:
             for environment in self.idle.pop(key):
                 self._retire(environment)
+        for key in [key for key in self.templates if key[0][0] == function_arn]:
+            self.templates.pop(key).close()
+        for key in [key for key in self.unsnapshottable if key[0][0] == function_arn]:
+            del self.unsnapshottable[key]
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def _snapshots(self, spec: FunctionSpec) -> bool:
+        return spec.snapshot or self.snapshot_all
+
+    async def _snapshot(self, spec: FunctionSpec) -> Zygote | None:
+        """The function's snapshot (a template forked after its init), made on first need.
+
+        None when it cannot be made: the init failed (a fresh environment will report it)
+        or left threads or sockets that a fork would lose (then every environment runs the
+        init itself, as without snapshots).
+        """
+        key = (spec.key, spec.revision)
+        template = self.templates.get(key)
+        if template is not None and template.control is not None:
+            return template
+        if key in self.unsnapshottable:
+            return None
+        making = self._starting.get(key)
+        if making is None:
+            making = asyncio.create_task(self._make_snapshot(spec))
+            self._starting[key] = making
+            making.add_done_callback(lambda _: self._starting.pop(key, None))
+        return await asyncio.shield(making)
+
+    async def _make_snapshot(self, spec: FunctionSpec) -> Zygote | None:
+        key = (spec.key, spec.revision)
+        base = await self._zygote(spec.runtime)
+        stream = spec.log_stream_name(f"snapshot-{next(self._ids):08x}")
+        log_read, log_write = os.pipe()
+        pipe = LogPipe(log_read, lambda events: self.log_sink(spec, stream, events))
+        try:
+            template = await base.template(
+                spec.bootstrap_spec(f"snapshot-{os.getpid():x}"), log_write, INIT_TIMEOUT
+            )
+        except TemplateRefused as refused:
+            pipe.drain()
+            pipe.close()
+            self.unsnapshottable[key] = str(refused)
+            log.info("no snapshot for %s: %s", spec.function_name, refused)
+            return None
+        finally:
+            os.close(log_write)
+        template.on_close = pipe.close
+        self.templates[key] = template
+        log.info(
+            "snapshot of %s taken after an init of %.1f ms", spec.function_name, template.init_ms
+        )
+        return template
 
     def _retire(self, environment: Environment) -> None:
         environment.kill()
@@ -205,8 +271,14 @@ class Engine:
         return environment
 
     async def _launch_python(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
-        """Fork from the zygote of the runtime's interpreter; talk over a socket pair."""
-        zygote = await self._zygote(environment.spec.runtime)
+        """Fork from the function's snapshot if it has one, else from the runtime's zygote."""
+        zygote = (
+            await self._snapshot(environment.spec) if self._snapshots(environment.spec) else None
+        )
+        if zygote is not None:
+            environment.restored = True
+        else:
+            zygote = await self._zygote(environment.spec.runtime)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             spec = environment.spec.bootstrap_spec(environment.id)

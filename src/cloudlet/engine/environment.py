@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudlet.engine.channels import Channel
+from cloudlet.engine.logpipe import LogPipe
 from cloudlet.engine.spec import FunctionSpec
 
 INIT_TIMEOUT = 10.0  # seconds, as Lambda allows for on-demand initialization
@@ -79,9 +80,9 @@ class Environment:
     invocations: int = 0
     last_used: float = field(default_factory=time.monotonic)
     init_error: bytes | None = None
+    restored: bool = False  # forked from a snapshot of an initialized process: no init ran
     channel: Channel | None = None
-    _log_fd: int = -1
-    _log_partial: bytes = b""
+    _log: LogPipe | None = None
     _collecting: list[str] | None = None
     _exit_status: int | None = None
     _exited: asyncio.Event = field(default_factory=asyncio.Event)
@@ -107,9 +108,7 @@ class Environment:
             raise
         finally:
             os.close(log_write)
-        self._log_fd = log_read
-        os.set_blocking(log_read, False)
-        asyncio.get_running_loop().add_reader(log_read, self._on_log)
+        self._log = LogPipe(log_read, self._emit)
         try:
             kind, self.init_ms, payload = await asyncio.wait_for(self.channel.ready(), INIT_TIMEOUT)
         except TimeoutError:
@@ -194,7 +193,12 @@ class Environment:
             f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {spec.memory_size}"
             f" MB\tMax Memory Used: {memory} MB\t"
         )
-        if init is not None:
+        if init is not None and self.restored:
+            report += (
+                f"Restore Duration: {init:.2f} ms\tBilled Restore Duration: "
+                f"{max(1, math.ceil(init))} ms\t"
+            )
+        elif init is not None:
             report += f"Init Duration: {init:.2f} ms\t"
         if outcome == "timeout":
             report += "Status: timeout"
@@ -215,55 +219,17 @@ class Environment:
 
     # -- logs --------------------------------------------------------------------------------
 
-    def _on_log(self) -> None:
-        try:
-            chunk = os.read(self._log_fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self._close_log()
-            return
-        self._take_log(chunk)
+    def _emit(self, events: list[tuple[int, str]]) -> None:
+        if self._collecting is not None:
+            self._collecting.extend(message for _, message in events)
+        self.log_sink(self.spec, self.log_stream, events)
 
     def _drain_log(self) -> None:
-        """Read what the process wrote before its last message: it is in the pipe already."""
-        while self._log_fd >= 0:
-            try:
-                chunk = os.read(self._log_fd, 65536)
-            except (BlockingIOError, OSError):
-                break
-            if not chunk:
-                self._close_log()
-                break
-            self._take_log(chunk)
-        if self._log_partial:
-            partial, self._log_partial = self._log_partial, b""
-            self._log_line(partial.decode("utf-8", "replace"))
-
-    def _take_log(self, chunk: bytes) -> None:
-        data = self._log_partial + chunk
-        *lines, self._log_partial = data.split(b"\n")
-        if lines:
-            now = int(time.time() * 1000)
-            events = [(now, line.decode("utf-8", "replace")) for line in lines]
-            if self._collecting is not None:
-                self._collecting.extend(message for _, message in events)
-            self.log_sink(self.spec, self.log_stream, events)
+        if self._log is not None:
+            self._log.drain()
 
     def _log_line(self, message: str) -> None:
-        if self._collecting is not None:
-            self._collecting.append(message)
-        self.log_sink(self.spec, self.log_stream, [(int(time.time() * 1000), message)])
-
-    def _close_log(self) -> None:
-        if self._log_fd >= 0:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(self._log_fd)
-            with contextlib.suppress(OSError):
-                os.close(self._log_fd)
-            self._log_fd = -1
+        self._emit([(int(time.time() * 1000), message)])
 
     # -- end of life -------------------------------------------------------------------------
 
@@ -293,8 +259,9 @@ class Environment:
                 os.killpg(self.pid, signal.SIGKILL)
         if self.channel is not None:
             self.channel.close()
-        self._drain_log()
-        self._close_log()
+        if self._log is not None:
+            self._log.drain()
+            self._log.close()
 
 
 def _runtime_error(error_type: str, message: str) -> bytes:

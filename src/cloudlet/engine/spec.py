@@ -33,6 +33,9 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
     initialization_type: str = "on-demand"  # or "provisioned-concurrency"
+    # Fork environments from a snapshot taken after the init (SnapStart): the init runs once
+    # per revision, not once per environment.
+    snapshot: bool = False
 
     @property
     def log_group(self) -> str:

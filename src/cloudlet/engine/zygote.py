@@ -29,6 +29,10 @@ class ZygoteError(RuntimeError):
     """The zygote could not start or died."""
 
 
+class TemplateRefused(ZygoteError):
+    """A function's snapshot could not be made: its init failed or left state a fork loses."""
+
+
 class Zygote:
     def __init__(
         self,
@@ -48,6 +52,9 @@ class Zygote:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[int]] = {}
         self._ready: asyncio.Future[None] | None = None
+        self.pid = 0  # of a template; a zygote process is in self.process
+        self.init_ms = 0.0
+        self.on_close: Callable[[], None] | None = None
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -69,26 +76,53 @@ class Zygote:
             command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
         )
         theirs.close()
-        ours.setblocking(False)
-        self.control = ours
+        await self._attach(ours, timeout=60)
+
+    async def _attach(self, control: socket.socket, timeout: float) -> None:
+        control.setblocking(False)
+        self.control = control
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
-        loop.add_reader(ours.fileno(), self._on_message)
+        loop.add_reader(control.fileno(), self._on_message)
         try:
-            await asyncio.wait_for(self._ready, timeout=60)
+            await asyncio.wait_for(self._ready, timeout)
         except TimeoutError:
             self.close()
-            raise ZygoteError(f"the zygote for {self.interpreter} did not start in 60 s") from None
+            raise ZygoteError(f"the zygote for {self.interpreter} did not start in time") from None
+        except ZygoteError:
+            self.close()
+            raise
+
+    async def template(self, spec: dict[str, Any], log_fd: int, timeout: float) -> Zygote:
+        """Snapshot a function after its init: a zygote whose children start initialized.
+
+        Raises `TemplateRefused` when the init fails or leaves threads or sockets behind.
+        """
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = await self._request("template", spec, theirs.fileno(), log_fd)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        template = Zygote(self.interpreter, preload=[], site_dirs=[], on_exit=self.on_exit)
+        template.pid = pid
+        await template._attach(ours, timeout)
+        return template
 
     async def spawn(self, spec: dict[str, Any], channel_fd: int, log_fd: int) -> int:
         """Fork an environment running `spec`; return its pid."""
+        return await self._request("spawn", spec, channel_fd, log_fd)
+
+    async def _request(self, op: str, spec: dict[str, Any], fd: int, log_fd: int) -> int:
         if self.control is None:
             raise ZygoteError("the zygote is not running")
         request_id = next(self._ids)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        message = json.dumps({"op": "spawn", "id": request_id, "spec": spec}).encode()
-        fds = array.array("i", [channel_fd, log_fd])
+        message = json.dumps({"op": op, "id": request_id, "spec": spec}).encode()
+        fds = array.array("i", [fd, log_fd])
         try:
             self.control.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
         except OSError as error:
@@ -118,11 +152,17 @@ class Zygote:
                 self.on_exit(message["pid"], message["status"])
             elif op == "ready":
                 self.python = tuple(message["python"])
+                self.init_ms = float(message.get("init_ms") or 0.0)
                 if self._ready is not None and not self._ready.done():
                     self._ready.set_result(None)
+            elif op in ("init_error", "unsafe") and self._ready is not None:
+                reason = message.get("reason") or json.dumps(message.get("error"))
+                if not self._ready.done():
+                    self._ready.set_exception(TemplateRefused(reason))
 
     def _lost(self) -> None:
-        log.error("the zygote for %s exited", self.interpreter)
+        if not self.pid:
+            log.error("the zygote for %s exited", self.interpreter)
         error = ZygoteError(f"the zygote for {self.interpreter} exited")
         for future in self._pending.values():
             if not future.done():
@@ -133,6 +173,9 @@ class Zygote:
         self.close()
 
     def close(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
+            self.on_close = None
         if self.control is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self.control.fileno())

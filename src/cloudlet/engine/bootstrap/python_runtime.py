@@ -204,9 +204,8 @@ def marshal(response, ensure_ascii):
 # -- the loop -------------------------------------------------------------------------------
 
 
-def run(sock, handler_name):
-    """Initialize, report readiness (or the init error), then answer invokes until EOF."""
-    global _request_id
+def initialize(handler_name):
+    """Import the handler: (handler, init ms), or (None, the error result) if init failed."""
     started = time.perf_counter()
     setup_logging()
     try:
@@ -214,10 +213,14 @@ def run(sock, handler_name):
     except Exception as error:
         result = error_result(error, "")
         log_error(result)
-        channel.send(sock, {"t": "init_error"}, json.dumps(result).encode())
-        return
-    init_ms = (time.perf_counter() - started) * 1000
-    channel.send(sock, {"t": "ready", "init_ms": init_ms})
+        return None, result
+    return handler, (time.perf_counter() - started) * 1000
+
+
+def serve(sock, handler, ready):
+    """Report readiness (`ready`: the frame's fields), then answer invokes until EOF."""
+    global _request_id
+    channel.send(sock, dict(ready, t="ready"))
     ensure_ascii = sys.version_info < (3, 12)
     while True:
         frame = channel.recv(sock)
@@ -254,5 +257,10 @@ def run(sock, handler_name):
 
 
 def main(channel_fd, handler_name):
+    """An environment's whole life: init, then invokes."""
     sock = socket.socket(fileno=channel_fd)
-    run(sock, handler_name)
+    handler, outcome = initialize(handler_name)
+    if handler is None:
+        channel.send(sock, {"t": "init_error"}, json.dumps(outcome).encode())
+        return
+    serve(sock, handler, {"init_ms": outcome})

@@ -1,16 +1,25 @@
 """The zygote: an interpreter that has imported the runtime and common libraries, and forks.
 
-A cold start then costs a fork and the function's own imports instead of an interpreter
-start and `import boto3` (~300 ms). The server talks to the zygote over a SOCK_SEQPACKET
-socket (fd given by --control-fd), one JSON message per packet:
+A cold start then costs handing a pre-forked child its function and the function's own
+imports, instead of an interpreter start and `import boto3` (~300 ms). The server talks to
+the zygote over a SOCK_SEQPACKET socket (fd given by --control-fd), one JSON message per
+packet:
 
-  server -> zygote  {"op": "spawn", "id": N, "spec": {...}}  + 2 fds: channel, log
-  zygote -> server  {"op": "spawned", "id": N, "pid": P}
+  server -> zygote  {"op": "spawn", "id": N, "spec": {...}}     + fds: channel, log
+                    {"op": "template", "id": N, "spec": {...}}  + fds: control, log
+  zygote -> server  {"op": "ready", "python": [3, 11, 7]}
+                    {"op": "spawned", "id": N, "pid": P}
                     {"op": "exited", "pid": P, "status": S}  (S: exit code, or -signal)
 
-Fork safety: the zygote stays single-threaded and holds no sockets but its control socket,
+A template is a snapshot of one function after its init: a child that imported the handler
+and then serves the same protocol on its own control socket, so its children start already
+initialized ("restored"). It first says {"op": "ready", "init_ms": T}, or
+{"op": "init_error", "error": {...}}, or {"op": "unsafe", "reason": "..."} when the init
+left threads or sockets behind that a fork would not carry over.
+
+Fork safety: a zygote stays single-threaded and holds no sockets but its control socket,
 which children close; each child reseeds `random`, leaves the zygote's process group, and
-dies with the zygote (PR_SET_PDEATHSIG), which itself exits when the server goes away.
+dies with its zygote (PR_SET_PDEATHSIG), which itself exits when the server goes away.
 """
 
 import argparse
@@ -25,7 +34,10 @@ import random
 import select
 import signal
 import socket
+import stat
 import sys
+import threading
+import time
 
 # The bootstrap modules live beside this file (-I keeps the script's directory off sys.path).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,14 +76,16 @@ def send(sock, message):
     sock.send(json.dumps(message).encode())
 
 
-def fork_blank(inherited):
+def fork_blank(inherited, become):
     """Fork a child that waits, detached and isolated, to be told which function to become.
 
     Forking ahead of need keeps the fork off a cold start's path: a spawn only hands an
-    already waiting child its function. `inherited` are the zygote's own descriptors,
-    which the child closes.
+    already waiting child its function. `inherited` are this zygote's own descriptors,
+    which the child closes; `become(message, fds)` is what the child then turns into.
     """
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
     pid = os.fork()
     if pid:
         theirs.close()
@@ -89,20 +103,22 @@ def fork_blank(inherited):
         message, fds = receive(theirs)
         theirs.close()
         if message is not None and len(fds) == 2:
-            become_environment(message["spec"], *fds)
+            become(message, fds)
     finally:
         os._exit(0)
 
 
-def become_environment(spec, channel_fd, log_fd):
-    """In a blank child: take the function's identity and run its runtime."""
+def take_identity(spec, log_fd):
+    """Become the function's process: its environment, directory, paths and log."""
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
     os.environ.clear()
     os.environ.update(spec["env"])
     os.chdir(spec["task_root"])
-    sys.path[:0] = spec["sys_path"]
+    for path in reversed(spec["sys_path"]):
+        if path not in sys.path:
+            sys.path.insert(0, path)
     tmp = spec["env"].get("TMPDIR")
     if tmp:
         import tempfile
@@ -111,9 +127,66 @@ def become_environment(spec, channel_fd, log_fd):
         tempfile.tempdir = tmp
     random.seed()
     # Write-through, so a log line is in the pipe before the result that follows it.
-    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
-    sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
-    python_runtime.main(channel_fd, spec["handler"])
+    if not getattr(sys.stdout, "_cloudlet", False):
+        sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+        sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+        sys.stdout._cloudlet = sys.stderr._cloudlet = True
+
+
+def become_environment(message, fds):
+    """A blank child of the zygote: a fresh environment, init included."""
+    channel_fd, log_fd = fds
+    if message["op"] == "template":
+        become_template(message["spec"], channel_fd, log_fd)
+        return
+    take_identity(message["spec"], log_fd)
+    python_runtime.main(channel_fd, message["spec"]["handler"])
+
+
+def become_template(spec, control_fd, log_fd):
+    """Run the function's init once, then serve forks of the initialized process."""
+    control = socket.socket(fileno=control_fd)
+    take_identity(spec, log_fd)
+    handler, outcome = python_runtime.initialize(spec["handler"])
+    if handler is None:
+        send(control, {"op": "init_error", "error": outcome})
+        return
+    reason = unsafe_to_fork()
+    if reason:
+        send(control, {"op": "unsafe", "reason": reason})
+        return
+    send(control, {"op": "ready", "python": list(sys.version_info[:3]), "init_ms": outcome})
+
+    def become_restored(message, fds):
+        started = time.perf_counter()
+        channel_fd, log_fd = fds
+        take_identity(message["spec"], log_fd)
+        sock = socket.socket(fileno=channel_fd)
+        restore_ms = (time.perf_counter() - started) * 1000
+        python_runtime.serve(sock, handler, {"restore_ms": restore_ms})
+
+    serve(control, spares=1, become=become_restored)
+
+
+def unsafe_to_fork():
+    """Why a snapshot of this process would not behave like the process, or None."""
+    if threading.active_count() > 1:
+        return f"the init started {threading.active_count() - 1} thread(s)"
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            mode = os.fstat(int(name)).st_mode
+        except OSError:
+            continue
+        if stat.S_ISSOCK(mode) and int(name) > 2:
+            try:
+                kind = socket.socket(fileno=os.dup(int(name)))
+            except OSError:
+                continue
+            family, kind_type = kind.family, kind.type
+            kind.close()
+            if family != socket.AF_UNIX or kind_type != socket.SOCK_SEQPACKET:
+                return "the init opened network connections"
+    return None
 
 
 def reap(control):
@@ -130,7 +203,8 @@ def reap(control):
         send(control, {"op": "exited", "pid": pid, "status": code})
 
 
-def serve(control, spares):
+def serve(control, spares, become):
+    """Hand pre-forked children to spawn requests until the server closes the control socket."""
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -139,7 +213,7 @@ def serve(control, spares):
     if hasattr(gc, "freeze"):
         gc.freeze()
     inherited = (control, wake_read, wake_write)
-    blanks = collections.deque(fork_blank(inherited) for _ in range(spares))
+    blanks = collections.deque(fork_blank(inherited, become) for _ in range(spares))
     while True:
         ready, _, _ = select.select([control, wake_read], [], [])
         if wake_read in ready:
@@ -150,19 +224,19 @@ def serve(control, spares):
         message, fds = receive(control)
         if message is None:
             return  # the server went away: our children die with us
-        if message["op"] != "spawn" or len(fds) != 2:
+        if message.get("op") not in ("spawn", "template") or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             continue
-        pid, link = blanks.popleft() if blanks else fork_blank(inherited)
-        spec = json.dumps({"spec": message["spec"]}).encode()
-        link.sendmsg([spec], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        pid, link = blanks.popleft() if blanks else fork_blank(inherited, become)
+        assignment = json.dumps({"op": message["op"], "spec": message["spec"]}).encode()
+        link.sendmsg([assignment], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
         link.close()
         for fd in fds:
             os.close(fd)
         send(control, {"op": "spawned", "id": message["id"], "pid": pid})
         while len(blanks) < spares:
-            blanks.append(fork_blank(inherited))
+            blanks.append(fork_blank(inherited, become))
 
 
 def main():
@@ -176,7 +250,7 @@ def main():
     preload(args.preload.split(","))
     control = socket.socket(fileno=args.control_fd)
     send(control, {"op": "ready", "python": list(sys.version_info[:3])})
-    serve(control, args.spares)
+    serve(control, args.spares, become_environment)
 
 
 if __name__ == "__main__":
