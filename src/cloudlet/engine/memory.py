@@ -1,7 +1,9 @@
 """Keeping each environment within its memory size, as Lambda's OOM kill does.
 
 Where cloudlet may create memory cgroups (v2, or v1's memory hierarchy), each environment
-gets one limited to its MemorySize and the kernel kills it on excess. Elsewhere a poller
+gets one limited to its MemorySize and the kernel kills it on excess. Moving a process into
+a cgroup can take over 10 ms, so it happens on a background thread, off the cold start's
+path: the limit applies a few milliseconds after the process starts. Elsewhere a poller
 reads the resident size of busy environments every 50 ms and kills those over their limit.
 Either way the invocation ends as on Lambda: "Runtime exited with error: signal: killed".
 """
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger("cloudlet.engine")
@@ -26,12 +29,20 @@ class MemoryLimits:
         self.cgroups = _cgroup_parent(root)
         self.limits: dict[int, int] = {}  # pid -> bytes, for the poller
         self._poller: asyncio.Task[None] | None = None
+        self._cgroup_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgroups")
+        self._loop: asyncio.AbstractEventLoop | None = None
         if self.cgroups is None:
             log.info("memory limits: no writable cgroup, polling resident memory instead")
 
     def attach(self, pid: int, name: str, megabytes: int) -> None:
         """Limit process `pid` (and what it starts) to `megabytes`."""
-        limit = megabytes * 1024 * 1024
+        self._loop = asyncio.get_running_loop()
+        if self.cgroups is not None:
+            self._cgroup_work.submit(self._join_cgroup, pid, name, megabytes * 1024 * 1024)
+        else:
+            self._poll_for(pid, megabytes * 1024 * 1024)
+
+    def _join_cgroup(self, pid: int, name: str, limit: int) -> None:
         if self.cgroups is not None:
             parent, version = self.cgroups
             group = parent / name
@@ -47,9 +58,15 @@ class MemoryLimits:
                         swap.write_text(str(limit))
                 (group / "cgroup.procs").write_text(str(pid))
                 return
+            except ProcessLookupError:
+                return  # it already exited
             except OSError as error:
                 log.warning("cannot limit memory with a cgroup (%s); polling instead", error)
                 self.cgroups = None
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._poll_for, pid, limit)
+
+    def _poll_for(self, pid: int, limit: int) -> None:
         self.limits[pid] = limit
         if self._poller is None:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
@@ -57,12 +74,12 @@ class MemoryLimits:
     def detach(self, pid: int, name: str) -> None:
         self.limits.pop(pid, None)
         if self.cgroups is not None:
-            with contextlib.suppress(OSError):
-                (self.cgroups[0] / name).rmdir()
+            self._cgroup_work.submit(_remove_group, self.cgroups[0] / name)
 
     def close(self) -> None:
         if self._poller is not None:
             self._poller.cancel()
+        self._cgroup_work.shutdown(wait=True)
         if self.cgroups is not None:
             parent = self.cgroups[0]
             for group in parent.glob("*"):
@@ -108,6 +125,11 @@ def _cgroup_parent(root: Path | None) -> tuple[Path, int] | None:
             with contextlib.suppress(OSError):
                 parent.rmdir()
     return None
+
+
+def _remove_group(group: Path) -> None:
+    with contextlib.suppress(OSError):
+        group.rmdir()
 
 
 def _remove_stale(hierarchy: Path) -> None:

@@ -63,7 +63,10 @@ def preload(modules):
 
 def receive(sock):
     fds = array.array("i")
-    message, ancillary, _, _ = sock.recvmsg(MAX_PACKET, socket.CMSG_SPACE(2 * fds.itemsize))
+    try:
+        message, ancillary, _, _ = sock.recvmsg(MAX_PACKET, socket.CMSG_SPACE(2 * fds.itemsize))
+    except ConnectionResetError:
+        return None, []
     if not message:
         return None, []
     for level, kind, data in ancillary:
