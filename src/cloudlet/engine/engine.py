@@ -15,8 +15,8 @@ import os
 import shutil
 import socket
 import time
-from collections import defaultdict
-from dataclasses import replace
+from collections import defaultdict, deque
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cloudlet.engine.channels import Channel, SocketChannel
@@ -42,6 +42,37 @@ from cloudlet.engine.spec import FunctionSpec
 from cloudlet.engine.zygote import TemplateRefused, Zygote
 
 log = logging.getLogger("cloudlet.engine")
+RECORDS_KEPT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationRecord:
+    """What one invocation cost and how it ended, for the console and benchmarks."""
+
+    at: float
+    function_arn: str
+    version: str
+    request_id: str
+    start: str  # "cold", "restore" or "warm"
+    init_ms: float | None
+    duration_ms: float
+    max_memory_mb: int
+    outcome: str
+
+    @classmethod
+    def of(cls, spec: FunctionSpec, result: InvokeResult) -> InvocationRecord:
+        start = "warm" if result.init_ms is None else ("restore" if result.restored else "cold")
+        return cls(
+            time.time(),
+            spec.function_arn,
+            spec.version,
+            result.request_id,
+            start,
+            result.init_ms,
+            result.duration_ms,
+            result.max_memory_mb,
+            result.outcome,
+        )
 
 
 class ProvisioningFailed(Exception):
@@ -73,6 +104,7 @@ class Engine:
         self.unsnapshottable: dict[tuple[tuple[str, str], str], str] = {}
         self._starting: dict[tuple[tuple[str, str], str], asyncio.Task[Zygote | None]] = {}
         self.concurrency = Concurrency(concurrency_limit)
+        self.records: deque[InvocationRecord] = deque(maxlen=RECORDS_KEPT)
         self.memory = MemoryLimits()
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
         # Provisioned environments stay in their pool, busy or idle, and are never reaped.
@@ -86,6 +118,20 @@ class Engine:
 
     async def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap_idle())
+
+    def status(self) -> dict[str, object]:
+        """Counts for `cloudlet status`: environments by state, zygotes, snapshots."""
+        states = [e.state for e in self.by_pid.values()]
+        starts = [r.start for r in self.records]
+        return {
+            "environments_idle": states.count("IDLE"),
+            "environments_busy": states.count("BUSY"),
+            "zygotes": len(self.zygotes),
+            "snapshots": len(self.templates),
+            "recent_invocations": len(starts),
+            "recent_cold_starts": starts.count("cold") + starts.count("restore"),
+            **({"runtime_warnings": dict(self.warnings)} if self.warnings else {}),
+        }
 
     async def stop(self) -> None:
         if self._reaper is not None:
@@ -110,9 +156,11 @@ class Engine:
         """
         slot = self.concurrency.acquire((spec.account_id, spec.region), spec.function_arn)
         try:
-            return await self._invoke(spec, request)
+            result = await self._invoke(spec, request)
         finally:
             self.concurrency.release(slot)
+        self.records.append(InvocationRecord.of(spec, result))
+        return result
 
     async def _invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
         environment = self._take_provisioned(spec) or self._take_idle(spec)

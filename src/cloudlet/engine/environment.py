@@ -63,6 +63,7 @@ class InvokeResult:
     max_memory_mb: int
     log_tail: str = ""
     outcome: str = "success"  # success | error | timeout | crash
+    restored: bool = False  # init_ms is a restore from a snapshot
 
     @property
     def billed_ms(self) -> int:
@@ -209,7 +210,15 @@ class Environment:
             self.state = "IDLE"
         self.last_used = time.monotonic()
         return InvokeResult(
-            request.request_id, body, function_error, duration, init, memory, tail, outcome
+            request.request_id,
+            body,
+            function_error,
+            duration,
+            init,
+            memory,
+            tail,
+            outcome,
+            self.restored and init is not None,
         )
 
     async def _wait_exit(self) -> int | None:
