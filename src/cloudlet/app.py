@@ -13,10 +13,10 @@ import uvicorn
 from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.engine.engine import Engine
+from cloudlet.engine.spec import FunctionSpec
 from cloudlet.gateway.catalog import load_service
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.server import Gateway
-from cloudlet.logstore import LogStore
 from cloudlet.services import provider_classes
 from cloudlet.services.base import Platform
 from cloudlet.store import open_store
@@ -31,9 +31,8 @@ class Cloudlet:
         self.config = config
         self.started_at = time.time()
         self.store = open_store(str(config.database_path), sync=config.sync)
-        self.logs = LogStore(self.store)
-        self.engine = Engine(config.state_dir, self.logs.sink)
-        self.platform = Platform(config, self.store, self.engine, self.logs)
+        self.engine = Engine(config.state_dir, _function_output)
+        self.platform = Platform(config, self.store, self.engine)
         self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]
         self.gateway = Gateway(config, self.services, self._internal, self._start, self._stop)
@@ -47,7 +46,6 @@ class Cloudlet:
         for provider in self.providers:
             await provider.stop()
         await self.engine.stop()
-        await self.logs.close()  # the last lines the stopped environments printed
         self.store.close()
         log.info("stopped; every accepted write is committed to %s", self.config.database_path)
 
@@ -74,6 +72,12 @@ class Cloudlet:
         return Response(200, [("content-type", "application/json")], body)
 
 
+def _function_output(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
+    # Until the Logs service stores them, function output goes to cloudlet's own log.
+    for _, message in events:
+        log.debug("%s %s: %s", spec.log_group, stream, message)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, announcing the endpoint once the socket is listening."""
 
@@ -89,17 +93,12 @@ class _Server(uvicorn.Server):
 
 def banner(config: Config) -> str:
     endpoint = config.endpoint()
-    # In strict auth only the configured keys sign requests; elsewhere any key will do.
-    keys = (
-        "AWS_ACCESS_KEY_ID=<key> AWS_SECRET_ACCESS_KEY=<secret>  # a pair of CLOUDLET_CREDENTIALS"
-        if config.strict_auth
-        else "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
-    )
     return (
         f"cloudlet {__version__} is running on {endpoint} (state in {config.state_dir})\n"
         f"  point boto3 and the aws CLI at it:\n"
-        f"    export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={config.default_region}\n"
-        f"    export {keys}\n"
+        f"    export AWS_ENDPOINT_URL={endpoint}\n"
+        f"    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="
+        f"{config.default_region}\n"
         f"    aws sqs create-queue --queue-name hello\n"
         f"  stop with Ctrl-C; everything accepted stays committed."
     )
