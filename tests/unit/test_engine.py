@@ -292,3 +292,46 @@ def test_init_that_starts_threads_is_not_snapshotted(code_dir):
     # The refused snapshot ran the init once; each environment then ran its own.
     assert (code_dir / "inits.log").read_text().count("\n") == 3
     assert all("Init Duration: " in line for line in lines if line.startswith("REPORT"))
+
+
+def test_files_cannot_outgrow_the_ephemeral_storage(code_dir):
+    from dataclasses import replace
+
+    (code_dir / "big.py").write_text(
+        "import os, tempfile\n"
+        "def handler(event, context):\n"
+        "    path = os.path.join(tempfile.gettempdir(), 'big')\n"
+        "    try:\n"
+        "        with open(path, 'wb') as out:\n"
+        "            out.write(b'x' * (event['mb'] * 1024 * 1024))\n"
+        "    except OSError as error:\n"
+        "        return {'error': error.strerror, 'dir': tempfile.gettempdir()}\n"
+        "    return {'written': os.path.getsize(path), 'dir': tempfile.gettempdir()}\n"
+    )
+    lines: list[str] = []
+
+    async def go() -> list:
+        engine = Engine(code_dir.parent / "state", lambda *a: None)
+        spec = replace(make_spec(code_dir, "big.handler"), ephemeral_storage=2)
+        try:
+            return [
+                json.loads(
+                    (
+                        await engine.invoke(
+                            spec,
+                            InvokeRequest(
+                                str(mb), json.dumps({"mb": mb}).encode(), spec.function_arn
+                            ),
+                        )
+                    ).payload
+                )
+                for mb in (1, 3)
+            ]
+        finally:
+            await engine.stop()
+
+    small, large = asyncio.run(go())
+    assert small["written"] == 1024 * 1024
+    assert small["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
+    assert large["error"] == "File too large"
+    assert not lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -19,6 +20,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cloudlet.engine.bootstrap.limits import limit_file_size
 from cloudlet.engine.channels import Channel, SocketChannel
 from cloudlet.engine.concurrency import Concurrency
 from cloudlet.engine.environment import (
@@ -357,6 +359,7 @@ class Engine:
                 stdout=log_fd,
                 stderr=log_fd,
                 start_new_session=True,
+                preexec_fn=functools.partial(limit_file_size, spec.ephemeral_storage * 1024 * 1024),
             )
         except OSError as error:
             channel.close()

@@ -44,13 +44,14 @@ def _candidates() -> dict[tuple[int, int], str]:
     names = [f"python3.{minor}" for minor in range(8, 16)]
     for name in names:
         path = shutil.which(name)
-        if path:
-            found.setdefault(_version_of(name), path)
+        # A pyenv shim for a version pyenv has not selected exists but does not run.
+        if path and _version_of(name) not in found and _usable(path):
+            found[_version_of(name)] = path
     pyenv = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     for path in sorted(glob.glob(f"{pyenv}/versions/3.*/bin/python3.*")):
         match = re.search(r"python3\.(\d+)$", path)
-        if match:
-            found.setdefault((3, int(match.group(1))), path)
+        if match and (3, int(match.group(1))) not in found and _usable(path):
+            found[(3, int(match.group(1)))] = path
     return found
 
 
@@ -66,7 +67,7 @@ def python_interpreter(runtime: str, *, strict: bool) -> Interpreter:
     """The interpreter for `runtime` (e.g. python3.12), or the closest one with a warning."""
     global _found
     if _found is None:
-        _found = {v: p for v, p in _candidates().items() if _usable(p)}
+        _found = _candidates()
     wanted = _version_of(runtime)
     if wanted in _found:
         return Interpreter(_found[wanted], wanted)

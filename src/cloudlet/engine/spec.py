@@ -30,6 +30,7 @@ class FunctionSpec:
     tmp_dir: str  # parent of each environment's private temporary directory
     revision: str
     python: tuple[int, int] = (3, 11)
+    ephemeral_storage: int = 512  # MB: the largest file the function may write
     environment: dict[str, str] = field(default_factory=dict)
     credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
     initialization_type: str = "on-demand"  # or "provisioned-concurrency"
@@ -97,4 +98,5 @@ class FunctionSpec:
             "task_root": self.code_dir,
             "sys_path": self.python_sys_path(),
             "handler": self.handler,
+            "max_file_bytes": self.ephemeral_storage * 1024 * 1024,
         }

@@ -42,6 +42,7 @@ import time
 # The bootstrap modules live beside this file (-I keeps the script's directory off sys.path).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import python_runtime  # imported once here, so that no child pays for it
+from limits import limit_file_size
 
 MAX_PACKET = 1 << 20
 PR_SET_PDEATHSIG = 1
@@ -112,7 +113,8 @@ def fork_blank(inherited, become):
 
 
 def take_identity(spec, log_fd):
-    """Become the function's process: its environment, directory, paths and log."""
+    """Become the function's process: its environment, directory, paths, limits and log."""
+    limit_file_size(spec["max_file_bytes"])
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
