@@ -13,10 +13,10 @@ import uvicorn
 from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.engine.engine import Engine
-from cloudlet.engine.spec import FunctionSpec
 from cloudlet.gateway.catalog import load_service
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.server import Gateway
+from cloudlet.logstore import LogStore
 from cloudlet.services import provider_classes
 from cloudlet.services.base import Platform
 from cloudlet.store import open_store
@@ -31,8 +31,9 @@ class Cloudlet:
         self.config = config
         self.started_at = time.time()
         self.store = open_store(str(config.database_path), sync=config.sync)
-        self.engine = Engine(config.state_dir, _function_output)
-        self.platform = Platform(config, self.store, self.engine)
+        self.logs = LogStore(self.store)
+        self.engine = Engine(config.state_dir, self.logs.sink)
+        self.platform = Platform(config, self.store, self.engine, self.logs)
         self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]
         self.gateway = Gateway(config, self.services, self._internal, self._start, self._stop)
@@ -46,6 +47,7 @@ class Cloudlet:
         for provider in self.providers:
             await provider.stop()
         await self.engine.stop()
+        await self.logs.close()  # the last lines the stopped environments printed
         self.store.close()
         log.info("stopped; every accepted write is committed to %s", self.config.database_path)
 
@@ -70,12 +72,6 @@ class Cloudlet:
         else:
             return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
         return Response(200, [("content-type", "application/json")], body)
-
-
-def _function_output(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
-    # Until the Logs service stores them, function output goes to cloudlet's own log.
-    for _, message in events:
-        log.debug("%s %s: %s", spec.log_group, stream, message)
 
 
 class _Server(uvicorn.Server):

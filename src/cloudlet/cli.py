@@ -1,4 +1,5 @@
-"""The `cloudlet` command: `up` runs the server, `status` asks a running one what it holds."""
+"""The `cloudlet` command: `up` runs the server, `status` asks a running one what it holds,
+`invoke` and `logs` run a function and read what it printed."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ SQLite. boto3, the aws CLI and SAM work against it unchanged.
   export AWS_ENDPOINT_URL=http://localhost:4566
   aws sqs create-queue --queue-name jobs
   cloudlet status                   what the running server holds
+  cloudlet invoke NAME --log        run a function, print its answer and its log
+  cloudlet logs NAME --follow       what a function prints, as it prints it
 """
 
 UP_HELP = """\
@@ -34,6 +37,25 @@ Settings come from flags or CLOUDLET_* environment variables:
   CLOUDLET_CREDENTIALS_FILE=path                     the same, one entry per line
   CLOUDLET_ACCOUNT_ID        the account any key maps to on loopback (000000000000)
   CLOUDLET_SYNC=full|normal  fsync each group commit (full, default) or not (normal)
+"""
+
+INVOKE_HELP = """\
+Invoke a function on the running server (Lambda's Invoke, synchronously) and print its
+answer. The exit status is 1 when the function failed: what is printed is then its error.
+
+  cloudlet invoke hello
+  cloudlet invoke hello --payload '{"name": "Ada"}'
+  cloudlet invoke hello --payload @event.json --qualifier live --log
+"""
+
+LOGS_HELP = """\
+Print a function's log events (its log group /aws/lambda/NAME) in time order: what it
+printed, framed by Lambda's START, END and REPORT lines, one line each with the time and the
+execution environment. --follow goes on printing new events until Ctrl-C.
+
+  cloudlet logs hello                 the last 10 minutes
+  cloudlet logs hello --since 2h      or 30s, 1d, 1w, or a time: 2026-01-31T09:00:00
+  cloudlet logs hello --follow
 """
 
 
@@ -65,6 +87,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_endpoint_flags(status)
     status.add_argument("--json", action="store_true", help="print the raw JSON")
+
+    invoke = commands.add_parser(
+        "invoke",
+        help="invoke a function and print its answer",
+        description=INVOKE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    invoke.add_argument("name", metavar="NAME", help="the function's name or ARN")
+    invoke.add_argument(
+        "--payload", metavar="JSON", help="the event, as JSON or @file (default {})"
+    )
+    invoke.add_argument("--qualifier", metavar="Q", help="a version or alias to invoke")
+    invoke.add_argument(
+        "--log", action="store_true", help="also print the end of its log (to stderr)"
+    )
+    _add_endpoint_flags(invoke)
+
+    logs = commands.add_parser(
+        "logs",
+        help="print a function's log events",
+        description=LOGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    logs.add_argument("name", metavar="NAME", help="the function's name")
+    logs.add_argument("--since", default="10m", help="how far back to start (default 10m)")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    _add_endpoint_flags(logs)
     return parser
 
 
@@ -92,6 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "up":
         return _up(config)
+    if args.command == "invoke":
+        from cloudlet import functions_cli
+
+        return functions_cli.invoke(config, args.name, args.payload, args.qualifier, args.log)
+    if args.command == "logs":
+        from cloudlet import functions_cli
+
+        try:
+            functions_cli.since_ms(args.since)
+        except ValueError as error:
+            parser.error(str(error))
+        return functions_cli.logs(config, args.name, args.since, args.follow)
     return _status(config, as_json=args.json)
 
 
@@ -132,6 +193,10 @@ def render_status(status: dict[str, Any]) -> str:
         f"store: {status['store']['path']} ({status['store']['commits']} commits, "
         f"{status['store']['writes']} writes)",
     ]
+    engine = status.get("engine", {})
+    warnings = engine.pop("runtime_warnings", {})
+    lines.append("engine: " + ", ".join(f"{key} {value}" for key, value in engine.items()))
+    lines += [f"  warning: {message}" for message in warnings.values()]
     for name, counts in status["services"].items():
         shown = ", ".join(f"{key} {value}" for key, value in counts.items()) or "empty"
         lines.append(f"  {name}: {shown}")

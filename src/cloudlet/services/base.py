@@ -11,6 +11,7 @@ from cloudlet.gateway.validate import Problem, coral_message
 if TYPE_CHECKING:
     from cloudlet.config import Config
     from cloudlet.engine.engine import Engine
+    from cloudlet.logstore import LogStore
     from cloudlet.store import Migration, Store
 
 
@@ -21,6 +22,7 @@ class Platform:
     config: Config
     store: Store
     engine: Engine | None = None  # runs function code; providers that invoke Lambda use it
+    logs: LogStore | None = None  # CloudWatch Logs storage, where function output goes too
 
 
 @dataclass(frozen=True, slots=True)
