@@ -122,6 +122,10 @@ def parse_credentials(text: str, default_account: str) -> list[Credential]:
                 f"credential entry {entry!r} is not ACCESS_KEY:SECRET or ACCESS_KEY:SECRET:ACCOUNT"
             )
         account = parts[2] if len(parts) == 3 else default_account
+        if not (len(account) == 12 and account.isdigit()):
+            raise ConfigError(
+                f"the account of credential {parts[0]} must be 12 digits, not {account!r}"
+            )
         credentials.append(Credential(parts[0], parts[1], account))
     return credentials
 

@@ -1,31 +1,25 @@
-"""SigV4: who signed a request, for which service and region, and (in strict mode) proof of it.
+"""Who is calling: a request's SigV4 signature mapped to an account, verified in strict mode.
 
-Every request's signature is parsed (the `Authorization` header, or the `X-Amz-*` query
-parameters of a presigned URL): the credential scope names the service and region, the
-access key the account. On a loopback bind any key is accepted and maps to the configured
-account; in strict mode the signature is verified against the configured credentials.
+On a loopback bind any key is accepted and maps to the configured account (000000000000 by
+default). In strict mode (`CLOUDLET_AUTH=strict`, or any non-loopback bind) the signature
+is verified against the configured credentials, or the temporary ones STS issued, and a
+refusal is worded as the routed service words it (`auth_errors`). The region is always
+the credential scope's.
 """
 
 from __future__ import annotations
 
+import hmac
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloudlet.config import Config
-from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.auth_errors import Dialect, S3Dialect, dialect_for
+from cloudlet.gateway.catalog import ServiceEntry
 from cloudlet.gateway.http import Request
-
-ALGORITHM = "AWS4-HMAC-SHA256"
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    access_key_id: str
-    date: str  # YYYYMMDD, from the credential scope
-    region: str
-    service: str
-    signed_headers: tuple[str, ...]
-    signature: str
-    presigned: bool
+from cloudlet.gateway.protocols import WireProtocol
+from cloudlet.gateway.sigv4 import Reason, Refusal, Signature, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,75 +29,19 @@ class Identity:
     region: str
 
 
-def parse_signature(request: Request) -> Signature | None:
-    """The request's SigV4 signature, None when unsigned; malformed ones are refused."""
-    header = request.headers.get("authorization")
-    if header is not None:
-        return _parse_header(header)
-    if "X-Amz-Credential" in request.query_string:
-        return _parse_presigned(request.query)
-    return None
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A secret that signs requests, the account it acts for, and for temporary keys their
+    session token and end (epoch seconds)."""
+
+    secret_access_key: str
+    account_id: str
+    session_token: str | None = None
+    expires_at: float | None = None
 
 
-def _parse_header(header: str) -> Signature:
-    algorithm, _, rest = header.strip().partition(" ")
-    if algorithm != ALGORITHM:
-        raise ServiceError(
-            "IncompleteSignature",
-            f"Unsupported AWS 'algorithm': '{algorithm}'",
-            status=400,
-        )
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep:
-            fields[key] = value
-    for required in ("Credential", "SignedHeaders", "Signature"):
-        if required not in fields:
-            raise ServiceError(
-                "IncompleteSignature",
-                f"Authorization header requires '{required}' parameter. "
-                f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
-                f"header. Authorization={header}",
-            )
-    return _signature(fields["Credential"], fields["SignedHeaders"], fields["Signature"], False)
-
-
-def _parse_presigned(query: dict[str, str]) -> Signature:
-    missing = [
-        name
-        for name in (
-            "X-Amz-Algorithm",
-            "X-Amz-Credential",
-            "X-Amz-SignedHeaders",
-            "X-Amz-Signature",
-            "X-Amz-Date",
-        )
-        if name not in query
-    ]
-    if missing:
-        raise ServiceError(
-            "AuthorizationQueryParametersError",
-            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
-            "and X-Amz-Expires parameters.",
-        )
-    return _signature(
-        query["X-Amz-Credential"], query["X-Amz-SignedHeaders"], query["X-Amz-Signature"], True
-    )
-
-
-def _signature(credential: str, signed_headers: str, signature: str, presigned: bool) -> Signature:
-    parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
-        raise ServiceError(
-            "IncompleteSignature",
-            f"Credential should be scoped to a valid region. Credential={credential}",
-        )
-    access_key, date, region, service, _ = parts
-    return Signature(
-        access_key, date, region, service, tuple(signed_headers.split(";")), signature, presigned
-    )
+# Finds a temporary key (as STS AssumeRole issues them) by its access key id.
+KeyLookup = Callable[[str], SigningKey | None]
 
 
 class Authenticator:
@@ -112,27 +50,78 @@ class Authenticator:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.strict = config.strict_auth
-        self.secrets = {c.access_key_id: c for c in config.credentials}
+        self.keys = {
+            c.access_key_id: SigningKey(c.secret_access_key, c.account_id)
+            for c in config.credentials
+        }
+        self.temporary_keys: list[KeyLookup] = []
+        self.anonymous = Identity(config.account_id, "", config.default_region)
+        self._dialects: dict[tuple[str, str], Dialect | S3Dialect] = {}
 
-    def identify(self, request: Request, signature: Signature | None) -> Identity:
-        if signature is None:
-            if self.strict:
-                raise ServiceError(
-                    "MissingAuthenticationToken",
-                    "Request is missing Authentication Token",
-                    status=403,
-                )
-            return Identity(self.config.account_id, "", self.config.default_region)
+    def accept_temporary_keys(self, lookup: KeyLookup) -> None:
+        """Also accept the keys `lookup` finds (STS's temporary credentials)."""
+        self.temporary_keys.append(lookup)
+
+    def identify(
+        self,
+        request: Request,
+        signature: Signature | None,
+        service: ServiceEntry,
+        protocol: WireProtocol,
+    ) -> Identity:
+        """The caller of `request`, routed to `service` in `protocol`; refusals are worded
+        as that service words them in that protocol."""
+        if signature is not None and signature.problem is not None:
+            raise self._dialect(service, protocol).error(signature.problem)
         if not self.strict:
+            if signature is None:
+                return self.anonymous
             return Identity(self.config.account_id, signature.access_key_id, signature.region)
-        credential = self.secrets.get(signature.access_key_id)
-        if credential is None:
-            raise ServiceError(
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-                status=403,
-            )
-        from cloudlet.gateway.sigv4 import verify
+        try:
+            return self._verified(request, signature, service)
+        except Refusal as refusal:
+            raise self._dialect(service, protocol).error(refusal) from None
 
-        verify(request, signature, credential.secret_access_key)
-        return Identity(credential.account_id, signature.access_key_id, signature.region)
+    def _verified(
+        self, request: Request, signature: Signature | None, service: ServiceEntry
+    ) -> Identity:
+        if signature is None:
+            raise Refusal(Reason.MISSING)
+        key = self._key(signature.access_key_id)
+        if key is None:
+            raise Refusal(Reason.UNKNOWN_KEY, access_key_id=signature.access_key_id)
+        if not _same_token(key.session_token, signature.security_token):
+            raise Refusal(Reason.BAD_TOKEN)
+        if key.expires_at is not None and time.time() >= key.expires_at:
+            raise Refusal(Reason.EXPIRED_TOKEN)
+        if signature.service != service.signing_name:
+            raise Refusal(
+                Reason.MISMATCH,
+                f"Credential should be scoped to correct service: '{service.signing_name}'. ",
+            )
+        verify(request, signature, key.secret_access_key)
+        return Identity(key.account_id, signature.access_key_id, signature.region)
+
+    def _key(self, access_key_id: str) -> SigningKey | None:
+        key = self.keys.get(access_key_id)
+        if key is not None:
+            return key
+        for lookup in self.temporary_keys:
+            key = lookup(access_key_id)
+            if key is not None:
+                return key
+        return None
+
+    def _dialect(self, service: ServiceEntry, protocol: WireProtocol) -> Dialect | S3Dialect:
+        key = (service.name, protocol.name)
+        dialect = self._dialects.get(key)
+        if dialect is None:
+            dialect = self._dialects[key] = dialect_for(service, protocol.name)
+        return dialect
+
+
+def _same_token(expected: str | None, given: str | None) -> bool:
+    """A permanent key takes no session token; a temporary one only its own."""
+    if expected is None or given is None:
+        return expected is None and given is None
+    return hmac.compare_digest(expected.encode(), given.encode())

@@ -21,6 +21,7 @@ from botocore import xform_name
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel
 
+from cloudlet.gateway.auth_errors import QUERY_CODES as AUTH_QUERY_CODES
 from cloudlet.gateway.errors import ServiceError, not_implemented
 from cloudlet.gateway.protocols import CompiledOperation, WireProtocol, protocol_for
 from cloudlet.gateway.validate import Problem, compile_validator
@@ -87,6 +88,8 @@ def load_service(provider: Service) -> ServiceEntry:
         for name, shape in raw["shapes"].items()
         if shape.get("exception") and "code" in shape.get("error", {})
     }
+    # A service that moved from query to json also sends its auth refusals' query codes.
+    query_codes.update(AUTH_QUERY_CODES)
     entry = ServiceEntry(provider.name, model, provider)
     operations = [model.operation_model(name) for name in model.operation_names]
     validators = {op.name: compile_validator(op.input_shape) for op in operations}

@@ -15,12 +15,13 @@ from typing import Any
 import orjson
 
 from cloudlet.config import Config
-from cloudlet.gateway.auth import Authenticator, parse_signature
+from cloudlet.gateway.auth import Authenticator
 from cloudlet.gateway.catalog import ServiceEntry
 from cloudlet.gateway.errors import ServiceError, internal_failure
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.protocols import WireProtocol
 from cloudlet.gateway.routing import RouteError, Router
+from cloudlet.gateway.sigv4 import parse_signature
 from cloudlet.services.base import RequestContext
 
 log = logging.getLogger("cloudlet.gateway")
@@ -90,11 +91,13 @@ class Gateway:
         protocol: WireProtocol | None = None  # the request's, once known: errors speak it too
         operation_name = "?"
         try:
+            # A malformed signature routes as unsigned; it is refused once the service is known.
             signature = parse_signature(request)
-            service, operation, path_params = self.router.route(request, signature)
+            scope = signature if signature is None or signature.problem is None else None
+            service, operation, path_params = self.router.route(request, scope)
             protocol = operation.protocol
             operation_name = operation.name
-            identity = self.auth.identify(request, signature)
+            identity = self.auth.identify(request, signature, service, protocol)
             params = operation.wire.parse(request, path_params)
             host = request.headers.get("host")
             ctx = RequestContext(
