@@ -89,12 +89,17 @@ class _Server(uvicorn.Server):
 
 def banner(config: Config) -> str:
     endpoint = config.endpoint()
+    # In strict auth only the configured keys sign requests; elsewhere any key will do.
+    keys = (
+        "AWS_ACCESS_KEY_ID=<key> AWS_SECRET_ACCESS_KEY=<secret>  # a pair of CLOUDLET_CREDENTIALS"
+        if config.strict_auth
+        else "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
+    )
     return (
         f"cloudlet {__version__} is running on {endpoint} (state in {config.state_dir})\n"
         f"  point boto3 and the aws CLI at it:\n"
-        f"    export AWS_ENDPOINT_URL={endpoint}\n"
-        f"    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="
-        f"{config.default_region}\n"
+        f"    export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={config.default_region}\n"
+        f"    export {keys}\n"
         f"    aws sqs create-queue --queue-name hello\n"
         f"  stop with Ctrl-C; everything accepted stays committed."
     )
