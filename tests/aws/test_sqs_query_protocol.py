@@ -9,9 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +23,7 @@ from botocore.config import Config as BotoConfig
 from botocore.credentials import Credentials
 from botocore.loaders import Loader
 
+from aws_cli import aws, aws_json
 from cloudlet.services.sqs.errors import QUERY_CODES
 from cloudlet.services.sqs.query_traits import add_query_traits
 from conftest import REGION
@@ -240,37 +238,14 @@ def test_json_and_query_clients_share_the_same_queues(sqs_query, sqs):
 
 
 def test_the_aws_cli_speaks_query_with_an_old_model(server, query_models: Path):
-    env = {**os.environ, "AWS_DATA_PATH": str(query_models)}
-    aws = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", server.endpoint]
-    created = subprocess.run(
-        [*aws, "sqs", "create-queue", "--queue-name", "query-cli"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    url = json.loads(created.stdout)["QueueUrl"]
-    subprocess.run(
-        [*aws, "sqs", "send-message", "--queue-url", url, "--message-body", "via cli"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    received = subprocess.run(
-        [*aws, "sqs", "receive-message", "--queue-url", url, "--debug"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    env = {"AWS_DATA_PATH": str(query_models)}
+    url = aws_json(server, "sqs", "create-queue", "--queue-name", "query-cli", env=env)["QueueUrl"]
+    aws(server, "sqs", "send-message", "--queue-url", url, "--message-body", "via cli", env=env)
+    received = aws(server, "sqs", "receive-message", "--queue-url", url, "--debug", env=env)
     assert json.loads(received.stdout)["Messages"][0]["Body"] == "via cli"
     assert "'Action': 'ReceiveMessage'" in received.stderr  # it really spoke query
-    missing = subprocess.run(
-        [*aws, "sqs", "get-queue-url", "--queue-name", "no-such-cli-queue"],
-        env=env,
-        capture_output=True,
-        text=True,
+    missing = aws(
+        server, "sqs", "get-queue-url", "--queue-name", "no-such-cli-queue", env=env, check=False
     )
     assert missing.returncode != 0
     assert "AWS.SimpleQueueService.NonExistentQueue" in missing.stderr

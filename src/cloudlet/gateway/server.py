@@ -184,7 +184,10 @@ async def _send(send: Any, response: Response) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     body = response.body
     if isinstance(body, bytes | bytearray):
-        headers.append((b"content-length", str(len(body)).encode()))
+        # A HEAD answer may declare the length GET would send (S3's HeadObject, from the
+        # ContentLength member); otherwise the length is the body's.
+        if not any(name == b"content-length" for name, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return

@@ -268,7 +268,9 @@ def _coral_part(problem: Problem) -> str:
         "max_length": f"Member must have length less than or equal to {problem.limit}",
         "min": f"Member must have value greater than or equal to {problem.limit}",
         "max": f"Member must have value less than or equal to {problem.limit}",
-        "enum": "Member must satisfy enum value set: [" + ", ".join(problem.limit or ()) + "]",
+        "enum": "Member must satisfy enum value set: ["
+        + (", ".join(problem.limit) if problem.kind == "enum" else "")
+        + "]",
         "pattern": f"Member must satisfy regular expression pattern: {problem.limit}",
         "type": f"Member must be of type {problem.limit}",
         "union": "Member must have exactly one member set",

@@ -44,9 +44,15 @@ def protocol_for(
     """
     from cloudlet.gateway.protocols.json import JsonProtocol
     from cloudlet.gateway.protocols.query import QueryProtocol
+    from cloudlet.gateway.protocols.rest import RestJsonProtocol, RestXmlProtocol
 
     kind = kind or service.protocol
-    kinds: dict[str, Any] = {"json": JsonProtocol, "query": QueryProtocol}
+    kinds: dict[str, Any] = {
+        "json": JsonProtocol,
+        "query": QueryProtocol,
+        "rest-json": RestJsonProtocol,
+        "rest-xml": RestXmlProtocol,
+    }
     if kind not in kinds:
         raise LookupError(f"cloudlet does not speak the {kind} protocol yet")
     return kinds[kind](service, query_codes)

@@ -5,7 +5,6 @@ Spoken by SQS, DynamoDB, Step Functions, EventBridge, Kinesis, CloudWatch Logs..
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import orjson
@@ -13,7 +12,8 @@ from botocore.model import OperationModel, ServiceModel
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request, Response
-from cloudlet.gateway.protocols.shapes import from_json, needs_conversion, to_json
+from cloudlet.gateway.protocols.jsonshape import json_reader, json_writer
+from cloudlet.gateway.protocols.shapes import json_default
 
 
 class JsonProtocol:
@@ -46,15 +46,14 @@ class JsonProtocol:
             code = self.query_codes.get(error.code, error.code)
             headers.append(("x-amzn-query-error", f"{code};{fault}"))
         body = {"__type": error.code, "message": error.message, **error.fields}
-        return Response(error.status, headers, orjson.dumps(body, default=_encode_other))
+        return Response(error.status, headers, orjson.dumps(body, default=json_default))
 
 
 class JsonOperation:
     def __init__(self, operation: OperationModel, content_type: str) -> None:
-        self.input_shape = operation.input_shape
-        self.output_shape = operation.output_shape
-        self.convert_input = needs_conversion(self.input_shape)
-        self.convert_output = needs_conversion(self.output_shape)
+        # None when the JSON is already what the provider gets (SQS): nothing to walk.
+        self.read = json_reader(operation.input_shape)
+        self.write = json_writer(operation.output_shape, "unixtimestamp")
         self.content_type = content_type
 
     def parse(self, request: Request, path_params: dict[str, str]) -> dict[str, Any]:
@@ -70,22 +69,17 @@ class JsonOperation:
             raise ServiceError(
                 "SerializationException", "Start of structure or map found where not expected."
             )
-        if self.convert_input and self.input_shape is not None:
-            params = from_json(self.input_shape, params)
+        if self.read is not None:
+            try:
+                params = self.read(params)
+            except ValueError as error:
+                raise ServiceError("SerializationException", str(error)) from None
         return params
 
     def serialize(self, result: dict[str, Any] | None, request_id: str) -> Response:
-        if result and self.convert_output and self.output_shape is not None:
-            result = to_json(self.output_shape, result)
-        body = orjson.dumps(result or {}, default=_encode_other)
+        if result and self.write is not None:
+            result = self.write(result)
+        body = orjson.dumps(result or {}, default=json_default)
         return Response(
             200, [("content-type", self.content_type), ("x-amzn-requestid", request_id)], body
         )
-
-
-def _encode_other(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
