@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -19,6 +20,7 @@ from cloudlet.gateway.server import Gateway
 from cloudlet.logstore import LogStore
 from cloudlet.services import provider_classes
 from cloudlet.services.base import Platform
+from cloudlet.services.lambda_.code import CODE_URL_PATH, archive_file
 from cloudlet.store import open_store
 
 log = logging.getLogger("cloudlet")
@@ -69,9 +71,19 @@ class Cloudlet:
             body = orjson.dumps({"status": "running", "version": __version__})
         elif request.raw_path in ("/_cloudlet/status", "/_cloudlet/status/"):
             body = orjson.dumps(self.status())
+        elif request.raw_path.startswith(CODE_URL_PATH):
+            return await self._code_archive(request.raw_path.removeprefix(CODE_URL_PATH))
         else:
             return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
         return Response(200, [("content-type", "application/json")], body)
+
+    async def _code_archive(self, name: str) -> Response:
+        """A Lambda deployment package or layer zip: where GetFunction's Code.Location points."""
+        path = archive_file(self.config.state_dir, name)
+        if path is None:
+            return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
+        body = await asyncio.to_thread(path.read_bytes)
+        return Response(200, [("content-type", "application/zip")], body)
 
 
 class _Server(uvicorn.Server):

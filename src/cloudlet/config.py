@@ -39,6 +39,8 @@ class Config:
     sync: str = "full"
     max_request_bytes: int = 80 * 1024 * 1024
     log_level: str = "info"
+    # Seconds a created or updated Lambda function stays Pending/InProgress (AWS: a few).
+    lambda_state_delay: float = 0.0
 
     @property
     def strict_auth(self) -> bool:
@@ -77,6 +79,10 @@ class Config:
         if "CLOUDLET_MAX_REQUEST_BYTES" in env:
             values["max_request_bytes"] = _int(
                 env["CLOUDLET_MAX_REQUEST_BYTES"], "CLOUDLET_MAX_REQUEST_BYTES"
+            )
+        if "CLOUDLET_LAMBDA_STATE_DELAY" in env:
+            values["lambda_state_delay"] = _float(
+                env["CLOUDLET_LAMBDA_STATE_DELAY"], "CLOUDLET_LAMBDA_STATE_DELAY"
             )
         account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
         values["credentials"] = tuple(
@@ -148,3 +154,10 @@ def _int(text: str, name: str) -> int:
         return int(text)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _float(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None
