@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
+from botocore.credentials import Credentials
 
 from aws_cli import aws, aws_json
 from conftest import REGION, client
@@ -358,6 +363,24 @@ def test_a_non_number_is_a_validation_error(raw_iam):
         raw_iam.list_roles()
     assert error_of(caught)[0] == "ValidationError"
     assert error_of(caught)[2] == 400
+
+
+def test_a_body_that_is_not_utf8_is_a_client_error(server):
+    request = AWSRequest(
+        "POST",
+        server.endpoint + "/",
+        data=b"Action=GetRole&Version=2010-05-08&RoleName=caf\xe9",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials("test", "test"), "iam", REGION).add_auth(request)
+    prepared = request.prepare()
+    outgoing = urllib.request.Request(prepared.url, prepared.body, dict(prepared.headers))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(outgoing)
+    assert caught.value.code == 404
+    body = caught.value.read().decode()
+    assert body.startswith('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">')
+    assert "<Code>MalformedQueryString</Code>" in body
 
 
 def test_iam_is_global(server, iam):
