@@ -281,6 +281,69 @@ def test_each_region_of_an_account_has_its_own_queues(strict):
         west.get_queue_url(QueueName="regional")
 
 
+def client_as(server: Server, service: str, key: str, secret: str, token: str | None = None):
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=BotoConfig(retries={"max_attempts": 1}),
+    )
+
+
+def test_temporary_credentials_from_assume_role_are_accepted(strict):
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ALICE[2]}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = client_as(strict, "iam", *ALICE[:2])
+    arn = iam.create_role(RoleName="worker", AssumeRolePolicyDocument=orjson.dumps(trust).decode())[
+        "Role"
+    ]["Arn"]
+    issued = client_as(strict, "sts", *ALICE[:2]).assume_role(RoleArn=arn, RoleSessionName="job")
+    key = issued["Credentials"]
+    assert key["AccessKeyId"].startswith("ASIA")
+    temporary = (key["AccessKeyId"], key["SecretAccessKey"], key["SessionToken"])
+    url = client_as(strict, "sqs", *temporary).create_queue(QueueName="by-role")["QueueUrl"]
+    assert f"/{ALICE[2]}/by-role" in url
+    caller = client_as(strict, "sts", *temporary).get_caller_identity()
+    assert caller["Arn"] == f"arn:aws:sts::{ALICE[2]}:assumed-role/worker/job"
+    # The key is nothing without its own session token.
+    for token in (None, "not-the-token"):
+        error = refused(client_as(strict, "sqs", *temporary[:2], token).list_queues)
+        assert code_and_status(error) == ("InvalidClientTokenId", 403)
+
+
+def test_query_services_refuse_in_their_own_words(strict):
+    error = refused(client_as(strict, "sts", ALICE[0], "wrong").get_caller_identity)
+    assert code_and_status(error) == ("SignatureDoesNotMatch", 403)
+    assert error.response["Error"]["Message"].startswith(MISMATCH)
+    error = refused(client_as(strict, "iam", "AKIDNOBODY", "x").list_roles)
+    assert code_and_status(error) == ("InvalidClientTokenId", 403)
+
+
+def test_rest_json_services_refuse_in_their_own_words(strict):
+    error = refused(client_as(strict, "lambda", ALICE[0], "wrong").list_functions)
+    assert code_and_status(error) == ("InvalidSignatureException", 403)
+    assert error.response["Error"]["Message"] == MISMATCH
+    error = refused(client_as(strict, "lambda", "AKIDNOBODY", "x").list_functions)
+    assert code_and_status(error) == ("UnrecognizedClientException", 403)
+    unsigned = boto3.client(
+        "lambda",
+        endpoint_url=strict.endpoint,
+        region_name="us-east-1",
+        config=BotoConfig(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
+    error = refused(unsigned.list_functions)
+    assert code_and_status(error) == ("MissingAuthenticationTokenException", 403)
+    assert error.response["Error"]["Message"] == "Missing Authentication Token"
+    assert client_as(strict, "lambda", *ALICE[:2]).list_functions()["Functions"] == []
+
+
 def aws_cli(server: Server, key: str, secret: str, *args: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cloudlet.config import Config
 from cloudlet.gateway.auth_errors import Dialect, S3Dialect, dialect_for
@@ -31,8 +32,8 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """A secret that signs requests, the account it acts for, and for temporary keys their
-    session token and end (epoch seconds)."""
+    """A configured key: the secret that signs requests and the account it acts for. It
+    never ends and takes no session token (STS's temporary keys have both)."""
 
     secret_access_key: str
     account_id: str
@@ -40,27 +41,41 @@ class SigningKey:
     expires_at: float | None = None
 
 
+class Key(Protocol):
+    """What the authenticator needs of a key: a `SigningKey`, or STS's temporary keys."""
+
+    @property
+    def secret_access_key(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def session_token(self) -> str | None: ...
+    @property
+    def expires_at(self) -> float | None: ...
+
+
 # Finds a temporary key (as STS AssumeRole issues them) by its access key id.
-KeyLookup = Callable[[str], SigningKey | None]
+KeyLookup = Callable[[str], Key | None]
 
 
 class Authenticator:
     """Maps a request's signature to the calling identity."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, services: Sequence[ServiceEntry] = ()) -> None:
         self.config = config
         self.strict = config.strict_auth
-        self.keys = {
+        self.keys: dict[str, Key] = {
             c.access_key_id: SigningKey(c.secret_access_key, c.account_id)
             for c in config.credentials
         }
-        self.temporary_keys: list[KeyLookup] = []
+        # A provider that issues temporary keys (STS) looks them up with `temporary_key`.
+        self.temporary_keys: list[KeyLookup] = [
+            lookup
+            for service in services
+            if (lookup := getattr(service.provider, "temporary_key", None)) is not None
+        ]
         self.anonymous = Identity(config.account_id, "", config.default_region)
         self._dialects: dict[tuple[str, str], Dialect | S3Dialect] = {}
-
-    def accept_temporary_keys(self, lookup: KeyLookup) -> None:
-        """Also accept the keys `lookup` finds (STS's temporary credentials)."""
-        self.temporary_keys.append(lookup)
 
     def identify(
         self,
@@ -102,7 +117,7 @@ class Authenticator:
         verify(request, signature, key.secret_access_key)
         return Identity(key.account_id, signature.access_key_id, signature.region)
 
-    def _key(self, access_key_id: str) -> SigningKey | None:
+    def _key(self, access_key_id: str) -> Key | None:
         key = self.keys.get(access_key_id)
         if key is not None:
             return key

@@ -41,7 +41,7 @@ class Gateway:
     ) -> None:
         self.config = config
         self.router = Router(services)
-        self.auth = Authenticator(config)
+        self.auth = Authenticator(config, services)
         self.internal = internal
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
