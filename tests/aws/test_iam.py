@@ -383,6 +383,19 @@ def test_a_body_that_is_not_utf8_is_a_client_error(server):
     assert "<Code>MalformedQueryString</Code>" in body
 
 
+def test_status_counts_roles_and_policies(server, iam):
+    def counts() -> dict[str, int]:
+        with urllib.request.urlopen(f"{server.endpoint}/_cloudlet/status") as response:
+            return json.loads(response.read())["services"]["iam"]
+
+    before = counts()
+    iam.create_role(RoleName="counted", AssumeRolePolicyDocument=TRUST)
+    iam.create_policy(PolicyName="counted", PolicyDocument=POLICY)
+    assert counts() == {"roles": before["roles"] + 1, "policies": before["policies"] + 1}
+    iam.delete_role(RoleName="counted")
+    assert counts()["roles"] == before["roles"]
+
+
 def test_iam_is_global(server, iam):
     iam.create_role(RoleName="everywhere", AssumeRolePolicyDocument=TRUST)
     elsewhere = boto3.client(

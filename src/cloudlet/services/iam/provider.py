@@ -133,14 +133,16 @@ class IamService(Service):
         ]
         return ServiceError("ValidationError", coral_message(quoted))
 
-    def status(self) -> dict[str, Any]:
-        def count(tx: Tx) -> tuple[int, int]:
-            roles = tx.execute("SELECT COUNT(*) FROM iam_roles").fetchone()[0]
-            policies = tx.execute("SELECT COUNT(*) FROM iam_policies").fetchone()[0]
-            return roles, policies
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What `cloudlet status` shows, counted once here and kept up to date by the
+        # operations, so that status never waits for the store.
+        self.counts: dict[str, int] = dict(
+            zip(("roles", "policies"), self.store.read_now(_count), strict=True)
+        )
 
-        roles, policies = self.store.read_now(count)
-        return {"roles": roles, "policies": policies}
+    def status(self) -> dict[str, Any]:
+        return dict(self.counts)
 
     # -- roles ------------------------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class IamService(Service):
             )
 
         await self.store.write(insert)
+        self.counts["roles"] += 1
         return {"Role": role.describe()}
 
     async def get_role(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -233,6 +236,7 @@ class IamService(Service):
             tx.execute("DELETE FROM iam_roles WHERE account = ? AND name_key = ?", key)
 
         await self.store.write(delete)
+        self.counts["roles"] -= 1
 
     async def update_assume_role_policy(self, ctx: RequestContext, request: dict[str, Any]) -> None:
         name = request["RoleName"]
@@ -493,6 +497,7 @@ class IamService(Service):
             )
 
         await self.store.write(insert)
+        self.counts["policies"] += 1
         described = policy.describe(0)
         described.pop("Description", None)  # CreatePolicy's answer leaves it out
         return {"Policy": described}
@@ -598,6 +603,7 @@ class IamService(Service):
             tx.execute("DELETE FROM iam_policies WHERE account = ? AND arn = ?", (account, arn))
 
         await self.store.write(delete)
+        self.counts["policies"] -= 1
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -619,6 +625,12 @@ class IamService(Service):
                 raise no_such_role(name)
 
         await self.store.write(update)
+
+
+def _count(tx: Tx) -> tuple[int, int]:
+    roles = tx.execute("SELECT COUNT(*) FROM iam_roles").fetchone()[0]
+    policies = tx.execute("SELECT COUNT(*) FROM iam_policies").fetchone()[0]
+    return int(roles), int(policies)
 
 
 def _find_role(tx: Tx, account: str, name: str) -> Role | None:
