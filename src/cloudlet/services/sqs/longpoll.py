@@ -1,0 +1,31 @@
+"""Long polling: receives that found nothing wait here until a queue may have a message."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class Waiters:
+    """Receives waiting per queue id; `wake` releases them all (each then tries again)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, set[asyncio.Future[None]]] = {}
+
+    async def wait(self, queue_id: int, timeout: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(queue_id, set()).add(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            waiting = self._waiting.get(queue_id)
+            if waiting is not None:
+                waiting.discard(future)
+                if not waiting:
+                    del self._waiting[queue_id]
+
+    def wake(self, queue_id: int) -> None:
+        for future in self._waiting.pop(queue_id, ()):
+            if not future.done():
+                future.set_result(None)

@@ -1,0 +1,120 @@
+"""Batch operations: up to 10 sends, deletes or visibility changes, each answered apart.
+
+Every batch is one transaction, whatever its size.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.sqs import inflight
+from cloudlet.services.sqs.batches import check_entries, check_total_size, failure
+from cloudlet.services.sqs.errors import missing_parameter
+from cloudlet.services.sqs.operations.messages import MessageOperations
+from cloudlet.services.sqs.outgoing import Outgoing, fifo_identity, prepare, size_of
+from cloudlet.services.sqs.receipts import Receipt, parse_receipt
+from cloudlet.store import Tx
+
+
+class BatchOperations(MessageOperations):
+    async def send_message_batch(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        queue = self._queue(ctx, request["QueueUrl"])
+        entries = request["Entries"]
+        check_entries(entries, "SendMessageBatchRequestEntry")
+        check_total_size(sum(size_of(entry) for entry in entries))
+        if queue.fifo:
+            for entry in entries:
+                fifo_identity(queue, entry, batch=True)
+        prepared: list[tuple[str, Outgoing]] = []
+        failed = []
+        for entry in entries:
+            try:
+                prepared.append((entry["Id"], prepare(queue, entry)))
+            except ServiceError as error:
+                failed.append(failure(entry["Id"], error))
+        if prepared:
+            messages = [message for _, message in prepared]
+            await self._store_messages(queue, messages, ctx.access_key_id or ctx.account_id)
+        successful = [{"Id": entry_id, **message.answer} for entry_id, message in prepared]
+        return {"Successful": successful, "Failed": failed}
+
+    async def delete_message_batch(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        queue = self._queue(ctx, request["QueueUrl"])
+        entries = request["Entries"]
+        check_entries(entries, "DeleteMessageBatchRequestEntry")
+        receipts, failed = _receipts(entries, queue.id)
+        now = time.time()
+
+        def delete(tx: Tx) -> list[inflight.Outcome]:
+            return [inflight.delete(tx, queue.id, queue.fifo, r, now) for _, r in receipts]
+
+        outcomes = await self.store.write(delete) if receipts else []
+        successful = []
+        for (entry, _), outcome in zip(receipts, outcomes, strict=True):
+            error = inflight.deletion_error(outcome, queue.fifo, entry["ReceiptHandle"])
+            if error is None:
+                successful.append({"Id": entry["Id"]})
+            else:
+                failed.append(failure(entry["Id"], error))
+        if inflight.Outcome.RELEASED in outcomes:
+            self.waiters.wake(queue.id)
+        return {"Successful": successful, "Failed": failed}
+
+    async def change_message_visibility_batch(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        queue = self._queue(ctx, request["QueueUrl"])
+        entries = request["Entries"]
+        check_entries(entries, "ChangeMessageVisibilityBatchRequestEntry")
+        parsed, failed = _receipts(entries, queue.id)
+        receipts = []
+        for entry, receipt in parsed:
+            try:
+                if entry.get("VisibilityTimeout") is None:
+                    raise missing_parameter("VisibilityTimeout")
+                inflight.check_visibility_timeout(entry["VisibilityTimeout"])
+            except ServiceError as error:
+                failed.append(failure(entry["Id"], error))
+            else:
+                receipts.append((entry, receipt))
+        now = time.time()
+
+        def change(tx: Tx) -> list[inflight.Outcome]:
+            return [
+                inflight.change_visibility(tx, queue.id, r, e["VisibilityTimeout"], now)
+                for e, r in receipts
+            ]
+
+        outcomes = await self.store.write(change) if receipts else []
+        successful = []
+        for (entry, _), outcome in zip(receipts, outcomes, strict=True):
+            error = inflight.visibility_error(
+                outcome, entry["ReceiptHandle"], entry["VisibilityTimeout"]
+            )
+            if error is None:
+                successful.append({"Id": entry["Id"]})
+            else:
+                failed.append(failure(entry["Id"], error))
+        if inflight.Outcome.RELEASED in outcomes:
+            self.waiters.wake(queue.id)
+        return {"Successful": successful, "Failed": failed}
+
+
+def _receipts(
+    entries: list[dict[str, Any]], queue_id: int
+) -> tuple[list[tuple[dict[str, Any], Receipt]], list[dict[str, Any]]]:
+    """The entries whose receipt handles are valid for the queue, and failures for the rest."""
+    valid, failed = [], []
+    for entry in entries:
+        try:
+            valid.append((entry, parse_receipt(entry["ReceiptHandle"], queue_id)))
+        except ServiceError as error:
+            failed.append(failure(entry["Id"], error))
+    return valid, failed
