@@ -337,3 +337,49 @@ def test_queue_arn_and_timestamps(sqs):
     assert attributes["QueueArn"] == arn_of(sqs, url)
     assert attributes["CreatedTimestamp"].isdigit()
     assert int(attributes["LastModifiedTimestamp"]) >= int(attributes["CreatedTimestamp"])
+
+
+def test_permissions_are_statements_of_the_queue_policy(sqs):
+    url = sqs.create_queue(QueueName=unique("shared"))["QueueUrl"]
+    arn = arn_of(sqs, url)
+    sqs.add_permission(
+        QueueUrl=url,
+        Label="readers",
+        AWSAccountIds=["111111111111", "222222222222"],
+        Actions=["ReceiveMessage"],
+    )
+    sqs.add_permission(
+        QueueUrl=url, Label="writer", AWSAccountIds=["333333333333"], Actions=["SendMessage"]
+    )
+    policy = json.loads(all_attributes(sqs, url)["Policy"])
+    assert policy["Version"] == "2008-10-17"
+    assert policy["Statement"][0] == {
+        "Sid": "readers",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]},
+        "Action": "SQS:ReceiveMessage",
+        "Resource": arn,
+    }
+    code, message, _ = error_of(
+        sqs.add_permission,
+        QueueUrl=url,
+        Label="writer",
+        AWSAccountIds=["333333333333"],
+        Actions=["SendMessage"],
+    )
+    assert (code, message) == (
+        "InvalidParameterValue",
+        "Value writer for parameter Label is invalid. Reason: Already exists.",
+    )
+    sqs.remove_permission(QueueUrl=url, Label="readers")
+    sqs.remove_permission(QueueUrl=url, Label="writer")
+    assert "Policy" not in all_attributes(sqs, url)
+    code, message, _ = error_of(sqs.remove_permission, QueueUrl=url, Label="writer")
+    assert (code, message) == (
+        "InvalidParameterValue",
+        "Value writer for parameter Label is invalid. Reason: can't find label.",
+    )
+    code, _, _ = error_of(
+        sqs.add_permission, QueueUrl=url, Label="x", AWSAccountIds=["1"], Actions=["Fly"]
+    )
+    assert code == "InvalidParameterValue"

@@ -17,6 +17,7 @@ from cloudlet.services.sqs.errors import QUERY_CODES, STATUS, missing_parameter
 from cloudlet.services.sqs.move_tasks import MoveTaskRunner
 from cloudlet.services.sqs.operations.batches import BatchOperations
 from cloudlet.services.sqs.operations.dead_letters import DeadLetterOperations
+from cloudlet.services.sqs.operations.permissions import PermissionOperations
 from cloudlet.services.sqs.operations.queues import QueueOperations
 from cloudlet.services.sqs.query_traits import add_query_traits
 from cloudlet.services.sqs.sweeper import Sweeper
@@ -30,7 +31,7 @@ _OWN_ENUMS = (
 )
 
 
-class SqsService(QueueOperations, BatchOperations, DeadLetterOperations):
+class SqsService(QueueOperations, BatchOperations, DeadLetterOperations, PermissionOperations):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.move_tasks = MoveTaskRunner(self.store, self.registry, self.waiters, self.sequences)
