@@ -147,6 +147,27 @@ def test_the_json_wire_form_of_a_refusal_is_the_coral_one(strict):
     assert orjson.loads(body)["__type"].endswith("InvalidSignatureException")
 
 
+def test_a_signature_scoped_to_another_service_is_refused(strict):
+    request = AWSRequest(
+        "POST",
+        f"{strict.endpoint}/",
+        data=b"{}",
+        headers={"X-Amz-Target": "AmazonSQS.ListQueues"},
+    )
+    SigV4Auth(Credentials(*ALICE[:2]), "dynamodb", "us-east-1").add_auth(request)
+    status, headers, body = send(strict, request)
+    assert (status, headers["x-amzn-query-error"]) == (403, "SignatureDoesNotMatch;Sender")
+    assert (
+        orjson.loads(body)["message"] == "Credential should be scoped to correct service: 'sqs'. "
+    )
+
+
+def test_a_permanent_key_with_a_session_token_is_refused(strict):
+    sqs = client_as(strict, "sqs", *ALICE[:2], "a-token-no-one-issued")
+    error = refused(sqs.list_queues)
+    assert code_and_status(error) == ("InvalidClientTokenId", 403)
+
+
 def test_a_request_signed_20_minutes_ago_has_expired(strict):
     sqs = sqs_as(strict, *ALICE[:2])
     signed_at = utcnow() - timedelta(minutes=20)

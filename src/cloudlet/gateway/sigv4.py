@@ -82,6 +82,8 @@ class Refusal(Exception):
 
 @dataclass(slots=True)
 class Signature:
+    """What a request's SigV4 signature claims: key, credential scope, signed headers."""
+
     access_key_id: str
     date: str  # YYYYMMDD, from the credential scope
     region: str
