@@ -3,18 +3,21 @@ choices, the wire form of errors as the real services send them, and bad input."
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import xml.etree.ElementTree as ElementTree
 from collections.abc import AsyncIterator
 
 import orjson
 import pytest
+from botocore.eventstream import EventStreamBuffer
 from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request
 from cloudlet.gateway.protocols import protocol_for
+from cloudlet.gateway.protocols.json import JsonProtocol
 from cloudlet.gateway.protocols.rest import RestProtocol, virtual_host_bucket
 
 
@@ -267,3 +270,65 @@ def test_aws_chunked_bodies_are_decoded():
     )
     _, params = parse("s3", req)
     assert params["Body"] == b"hello world"
+
+
+def test_json_protocol_refuses_a_timestamp_it_cannot_read():
+    model = ServiceModel(Loader().load_service_model("kinesis", "service-2"), "kinesis")
+    operation = JsonProtocol(model, {}).compile(model.operation_model("GetShardIterator"))
+    body = orjson.dumps(
+        {
+            "StreamName": "s",
+            "ShardId": "0",
+            "ShardIteratorType": "AT_TIMESTAMP",
+            "Timestamp": "soon",
+        }
+    )
+    with pytest.raises(ServiceError) as caught:
+        operation.parse(Request("POST", "/", "", {}, body), {})
+    assert caught.value.code == "SerializationException"
+    assert caught.value.message == "Timestamp value 'soon' is not valid"
+
+
+def test_lambda_response_stream_frames_each_event():
+    async def events() -> AsyncIterator[dict]:
+        yield {"PayloadChunk": {"Payload": b"hello "}}
+        yield {"PayloadChunk": {"Payload": b"world"}}
+        yield {"InvokeComplete": {"LogResult": "bG9n"}}
+
+    operation = protocol("lambda").service.operation_model("InvokeWithResponseStream")
+    response = (
+        protocol("lambda")
+        .compile(operation)
+        .serialize({"StatusCode": 200, "EventStream": events()}, "r1")
+    )
+    assert ("content-type", "application/vnd.amazon.eventstream") in response.headers
+    messages = list(_decoded(response.body))
+    assert [m.headers[":event-type"] for m in messages] == [
+        "PayloadChunk",
+        "PayloadChunk",
+        "InvokeComplete",
+    ]
+    assert messages[1].payload == b"world"
+    assert orjson.loads(messages[2].payload) == {"LogResult": "bG9n"}
+
+
+def test_a_modelled_error_in_a_stream_is_an_exception_message():
+    operation = protocol("bedrock-runtime").service.operation_model("ConverseStream")
+    response = (
+        protocol("bedrock-runtime")
+        .compile(operation)
+        .serialize({"stream": [{"throttlingException": {"message": "slow down"}}]}, "r1")
+    )
+    (message,) = _decoded(response.body)
+    assert message.headers[":message-type"] == "exception"
+    assert message.headers[":exception-type"] == "throttlingException"
+    assert orjson.loads(message.payload) == {"message": "slow down"}
+
+
+def _decoded(frames: AsyncIterator[bytes]) -> list:
+    async def collect() -> bytes:
+        return b"".join([frame async for frame in frames])
+
+    buffer = EventStreamBuffer()
+    buffer.add_data(asyncio.run(collect()))
+    return list(buffer)

@@ -183,5 +183,5 @@ def _write_blob(value: Any) -> str:
 def _read_timestamp(value: Any) -> Any:
     try:
         return parse_timestamp(value)
-    except (TypeError, OverflowError) as error:
-        raise ValueError(f"{value!r} is not a timestamp") from error
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"Timestamp value {value!r} is not valid") from None

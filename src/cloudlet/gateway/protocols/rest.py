@@ -23,6 +23,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.protocols.eventstream import EVENT_STREAM, EventStreamWriter
 from cloudlet.gateway.protocols.jsonshape import json_reader, json_writer
 from cloudlet.gateway.protocols.shapes import format_timestamp, json_default, parse_timestamp
 from cloudlet.gateway.protocols.uri import RouteTable
@@ -256,6 +257,8 @@ class RestOperation:
         self.payload: str | None = None
         self.payload_is_raw = False
         self.write_body: WriteBody | None = None
+        self.write_events: EventStreamWriter | None = None
+        self.content_type = protocol.content_type
         if shape is None:
             return
         for name, member in shape.members.items():
@@ -271,10 +274,15 @@ class RestOperation:
         if payload is not None:
             member = shape.members[payload]
             self.payload = payload
-            self.payload_is_raw = member.type_name in ("blob", "string") or bool(
-                member.serialization.get("eventstream")
-            )
-            if not self.payload_is_raw:
+            self.payload_is_raw = member.type_name in ("blob", "string")
+            if member.serialization.get("eventstream"):
+                self.content_type = EVENT_STREAM
+                self.write_events = EventStreamWriter(
+                    member,
+                    lambda shape, root: protocol.body_writer(shape, root, body_only=False),
+                    protocol.content_type,
+                )
+            elif not self.payload_is_raw:
                 root = member.serialization.get("name", payload)
                 self.write_body = protocol.body_writer(member, root, body_only=False)
         elif any("location" not in m.serialization for m in shape.members.values()):
@@ -302,12 +310,14 @@ class RestOperation:
             value = result.get(self.payload)
             if self.payload_is_raw:
                 body = value.encode() if isinstance(value, str) else (value or b"")
+            elif self.write_events is not None and value is not None:
+                body = self.write_events(value)
             elif value is not None and self.write_body is not None:
                 body = self.write_body(value)
         elif self.write_body is not None:
             body = self.write_body(result)
         if not has_content_type:
-            headers.append(("content-type", self.protocol.content_type))
+            headers.append(("content-type", self.content_type))
         return Response(status, headers, body)
 
 
