@@ -16,6 +16,7 @@ from cloudlet.services.sqs.outgoing import Outgoing, fifo_identity, prepare
 from cloudlet.services.sqs.queues import Queue
 from cloudlet.services.sqs.receipts import parse_receipt
 from cloudlet.services.sqs.received import render, wanted_system_attributes
+from cloudlet.store import Tx
 
 MAX_MESSAGES = 10
 MAX_WAIT = 20
@@ -40,7 +41,7 @@ class MessageOperations(SqsBase):
         if queue.fifo:
             queue_id, by_group, sequences = queue.id, queue.dedup_by_group, self.sequences
 
-            def send(tx: Any) -> list[fifo.Sent]:
+            def send(tx: Tx) -> list[fifo.Sent]:
                 return [
                     fifo.send(tx, queue_id, by_group, message, sender, now, sequences)
                     for message in messages
