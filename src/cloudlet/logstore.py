@@ -173,6 +173,8 @@ class LogStore:
         self._buffered = 0
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
+        # Kept up to date by every write, so `cloudlet status` never waits for the store.
+        self.counts = store.read_now(_count)
 
     # -- function output ----------------------------------------------------------------------
 
@@ -204,10 +206,15 @@ class LogStore:
 
     async def _write_buffered(self, batch: dict[_BufferKey, list[tuple[int, str]]]) -> None:
         try:
-            await self.store.write(lambda tx: _append_output(tx, batch, _now_ms()))
+            groups, streams = await self.store.write(
+                lambda tx: _append_output(tx, batch, _now_ms())
+            )
         except Exception:
             count = sum(len(events) for events in batch.values())
             log.exception("lost %d lines of function output: the store refused them", count)
+            return
+        self.counts["log_groups"] += groups
+        self.counts["log_streams"] += streams
 
     async def flush(self) -> None:
         """Write everything buffered so far; return once it is committed."""
@@ -245,7 +252,10 @@ class LogStore:
             ).fetchone()
             return _group(row) if row else None
 
-        return await self.store.write(insert)
+        created = await self.store.write(insert)
+        if created is not None:
+            self.counts["log_groups"] += 1
+        return created
 
     async def group(self, account: str, region: str, name: str) -> LogGroup | None:
         return await self.store.read(lambda tx: _find_group(tx, account, region, name))
@@ -282,12 +292,15 @@ class LogStore:
         return await self.store.read(select)
 
     async def delete_group(self, group: LogGroup) -> None:
-        def delete(tx: Tx) -> None:
+        def delete(tx: Tx) -> tuple[int, int]:
             tx.execute("DELETE FROM logs_events WHERE group_id = ?", (group.id,))
-            tx.execute("DELETE FROM logs_streams WHERE group_id = ?", (group.id,))
-            tx.execute("DELETE FROM logs_groups WHERE id = ?", (group.id,))
+            streams = tx.execute("DELETE FROM logs_streams WHERE group_id = ?", (group.id,))
+            groups = tx.execute("DELETE FROM logs_groups WHERE id = ?", (group.id,))
+            return groups.rowcount, streams.rowcount
 
-        await self.store.write(delete)
+        groups, streams = await self.store.write(delete)
+        self.counts["log_groups"] -= groups
+        self.counts["log_streams"] -= streams
 
     async def set_retention(self, group: LogGroup, days: int | None) -> None:
         await self.store.write(
@@ -317,7 +330,10 @@ class LogStore:
             ).fetchone()
             return LogStream(*row) if row else None
 
-        return await self.store.write(insert)
+        created = await self.store.write(insert)
+        if created is not None:
+            self.counts["log_streams"] += 1
+        return created
 
     async def stream(self, group: LogGroup, name: str) -> LogStream | None:
         def select(tx: Tx) -> LogStream | None:
@@ -361,16 +377,17 @@ class LogStore:
         return await self.store.read(select)
 
     async def delete_stream(self, group: LogGroup, stream: LogStream) -> None:
-        def delete(tx: Tx) -> None:
+        def delete(tx: Tx) -> int:
             (size,) = tx.execute(
                 "SELECT COALESCE(SUM(LENGTH(message)), 0) FROM logs_events WHERE stream_id = ?",
                 (stream.id,),
             ).fetchone()
             tx.execute("DELETE FROM logs_events WHERE stream_id = ?", (stream.id,))
-            tx.execute("DELETE FROM logs_streams WHERE id = ?", (stream.id,))
+            deleted = tx.execute("DELETE FROM logs_streams WHERE id = ?", (stream.id,)).rowcount
             _add_stored_bytes(tx, group.id, -size)
+            return deleted
 
-        await self.store.write(delete)
+        self.counts["log_streams"] -= await self.store.write(delete)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -450,13 +467,7 @@ class LogStore:
 
     def stats(self) -> dict[str, int]:
         """Counts for `cloudlet status`."""
-
-        def count(tx: Tx) -> dict[str, int]:
-            (groups,) = tx.execute("SELECT COUNT(*) FROM logs_groups").fetchone()
-            (streams,) = tx.execute("SELECT COUNT(*) FROM logs_streams").fetchone()
-            return {"log_groups": groups, "log_streams": streams}
-
-        return self.store.read_now(count)
+        return dict(self.counts)
 
 
 # -- SQL, run in the store's threads -----------------------------------------------------------
@@ -480,25 +491,39 @@ def _find_group(tx: Tx, account: str, region: str, name: str) -> LogGroup | None
     return _group(row) if row else None
 
 
-def _append_output(tx: Tx, batch: dict[_BufferKey, list[tuple[int, str]]], now: int) -> None:
-    """Write buffered function output, creating groups and streams on first use."""
+def _count(tx: Tx) -> dict[str, int]:
+    (groups,) = tx.execute("SELECT COUNT(*) FROM logs_groups").fetchone()
+    (streams,) = tx.execute("SELECT COUNT(*) FROM logs_streams").fetchone()
+    return {"log_groups": groups, "log_streams": streams}
+
+
+def _append_output(
+    tx: Tx, batch: dict[_BufferKey, list[tuple[int, str]]], now: int
+) -> tuple[int, int]:
+    """Write buffered function output, creating groups and streams on first use; return how
+    many groups and streams were created."""
     group_ids: dict[tuple[str, str, str], int] = {}
+    created = [0, 0]
     for (account, region, group_name, stream_name), events in batch.items():
         group_key = (account, region, group_name)
         group_id = group_ids.get(group_key)
         if group_id is None:
-            group_id = group_ids[group_key] = _ensure_group(tx, *group_key, now)
-        stream_id = _ensure_stream(tx, group_id, stream_name, now)
+            group_id = group_ids[group_key] = _ensure_group(tx, *group_key, now, created)
+        stream_id = _ensure_stream(tx, group_id, stream_name, now, created)
         _insert_events(tx, group_id, stream_id, [_fit(event) for event in events], now)
+    return created[0], created[1]
 
 
-def _ensure_group(tx: Tx, account: str, region: str, name: str, now: int) -> int:
+def _ensure_group(
+    tx: Tx, account: str, region: str, name: str, now: int, created: list[int]
+) -> int:
     row = tx.execute(
         "SELECT id FROM logs_groups WHERE account = ? AND region = ? AND name = ?",
         (account, region, name),
     ).fetchone()
     if row:
         return int(row[0])
+    created[0] += 1
     return int(
         tx.execute(
             "INSERT INTO logs_groups (account, region, name, created, log_group_class, tags)"
@@ -508,12 +533,13 @@ def _ensure_group(tx: Tx, account: str, region: str, name: str, now: int) -> int
     )
 
 
-def _ensure_stream(tx: Tx, group_id: int, name: str, now: int) -> int:
+def _ensure_stream(tx: Tx, group_id: int, name: str, now: int, created: list[int]) -> int:
     row = tx.execute(
         "SELECT id FROM logs_streams WHERE group_id = ? AND name = ?", (group_id, name)
     ).fetchone()
     if row:
         return int(row[0])
+    created[1] += 1
     return int(
         tx.execute(
             "INSERT INTO logs_streams (group_id, name, created, first_event, last_event,"

@@ -183,3 +183,21 @@ def test_expire_removes_events_older_than_the_retention_only(tmp_path):
             assert [e.message for e in await logs.read_stream(stream)] == left
 
     with_logs(tmp_path, test)
+
+
+def test_counts_follow_every_write_without_asking_the_store(tmp_path):
+    async def test(logs: LogStore, store) -> None:
+        assert logs.stats() == {"log_groups": 0, "log_streams": 0}
+        logs.sink(spec(), "env-1", [(1, "a")])
+        logs.sink(spec(), "env-2", [(1, "b")])
+        await logs.flush()
+        group = await logs.create_group(ACCOUNT, REGION, "g")
+        stream = await logs.create_stream(group, "s")
+        await logs.create_stream(group, "t")
+        assert logs.stats() == {"log_groups": 2, "log_streams": 4}
+        await logs.delete_stream(group, stream)
+        await logs.delete_group(await logs.group(ACCOUNT, REGION, "/aws/lambda/fn"))
+        assert logs.stats() == {"log_groups": 1, "log_streams": 1}
+        assert LogStore(store).stats() == logs.stats()  # what a restart counts
+
+    with_logs(tmp_path, test)
