@@ -57,6 +57,7 @@ class ServiceEntry:
     model: ServiceModel
     provider: Service
     bindings: list[Binding] = field(default_factory=list)  # the model's protocols, in order
+    error_statuses: dict[str, int] = field(default_factory=dict)  # modelled error -> status
 
     @property
     def signing_name(self) -> str:
@@ -75,7 +76,12 @@ class ServiceEntry:
             raise self.provider.invalid_input(operation.name, problems)
         if operation.handler is None:
             raise not_implemented(self.name, operation.name)
-        return await operation.handler(ctx, params)
+        try:
+            return await operation.handler(ctx, params)
+        except ServiceError as error:
+            if not error.status_given:
+                error.status = self.error_statuses.get(error.code, error.status)
+            raise
 
 
 def load_service(provider: Service) -> ServiceEntry:
@@ -90,7 +96,12 @@ def load_service(provider: Service) -> ServiceEntry:
     }
     # A service that moved from query to json also sends its auth refusals' query codes.
     query_codes.update(AUTH_QUERY_CODES)
-    entry = ServiceEntry(provider.name, model, provider)
+    statuses = {
+        name: shape["error"]["httpStatusCode"]
+        for name, shape in raw["shapes"].items()
+        if shape.get("exception") and "httpStatusCode" in shape.get("error", {})
+    }
+    entry = ServiceEntry(provider.name, model, provider, error_statuses=statuses)
     operations = [model.operation_model(name) for name in model.operation_names]
     validators = {op.name: compile_validator(op.input_shape) for op in operations}
     handlers = {op.name: _handler(provider, op.name) for op in operations}

@@ -10,7 +10,9 @@ class ServiceError(Exception):
 
     `code` is the error's name as the service's model spells it (an exception shape such as
     `QueueDoesNotExist`, or a common error such as `ValidationException`); the protocol turns
-    it into the wire form the client's SDK reads. `fields` are further members of the error
+    it into the wire form the client's SDK reads. Without a `status`, a modelled error gets
+    the HTTP status its model gives it (404 for Lambda's ResourceNotFoundException...), any
+    other 400. `fields` are further members of the error
     shape (DynamoDB's `CancellationReasons`, Lambda's `Reason`...). `headers` are sent as is.
     """
 
@@ -19,7 +21,7 @@ class ServiceError(Exception):
         code: str,
         message: str = "",
         *,
-        status: int = 400,
+        status: int | None = None,
         sender_fault: bool = True,
         fields: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
@@ -27,7 +29,8 @@ class ServiceError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status = status
+        self.status = 400 if status is None else status
+        self.status_given = status is not None
         self.sender_fault = sender_fault
         self.fields = fields or {}
         self.headers = headers or {}
