@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.protocols import WireProtocol
 from cloudlet.gateway.routing import RouteError, Router
 from cloudlet.gateway.sigv4 import parse_signature
+from cloudlet.ids import random_uuid
 from cloudlet.services.base import RequestContext
 
 log = logging.getLogger("cloudlet.gateway")
@@ -86,7 +86,7 @@ class Gateway:
     async def handle(self, request: Request) -> Response:
         """Answer one AWS API request; every failure becomes the service's error shape."""
         started = time.perf_counter() if self.trace else 0.0
-        request_id = str(uuid.uuid4())
+        request_id = random_uuid()
         service: ServiceEntry | None = None
         protocol: WireProtocol | None = None  # the request's, once known: errors speak it too
         operation_name = "?"
