@@ -45,6 +45,11 @@ class Cloudlet:
         for provider in self.providers:
             await provider.start()
 
+    def drain(self) -> None:
+        """Let waiting requests answer at once, so that stopping does not wait for them."""
+        for provider in self.providers:
+            provider.drain()
+
     async def _stop(self) -> None:
         for provider in self.providers:
             await provider.stop()
@@ -89,14 +94,21 @@ class Cloudlet:
 class _Server(uvicorn.Server):
     """uvicorn's server, announcing the endpoint once the socket is listening."""
 
-    def __init__(self, config: uvicorn.Config, cloudlet_config: Config) -> None:
+    def __init__(self, config: uvicorn.Config, cloudlet: Cloudlet) -> None:
         super().__init__(config)
-        self.cloudlet_config = cloudlet_config
+        self.cloudlet = cloudlet
+        self.cloudlet_config = cloudlet.config
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
             print(banner(self.cloudlet_config), flush=True)
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        # uvicorn waits for open requests before the lifespan shutdown: a long poll (up to
+        # 20 s for SQS) would hold the stop that long unless told to answer now.
+        self.cloudlet.drain()
+        await super().shutdown(sockets)
 
 
 def banner(config: Config) -> str:
@@ -134,4 +146,4 @@ def serve(config: Config) -> None:
         server_header=False,
         log_level="warning",
     )
-    _Server(uv_config, config).run()
+    _Server(uv_config, app).run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 
 import pytest
@@ -109,3 +110,19 @@ def test_a_running_move_task_resumes_after_a_restart(own_server):
     assert task["ApproximateNumberOfMessagesMoved"] == 4
     got = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10)["Messages"]
     assert sorted(m["Body"] for m in got) == ["m0", "m1", "m2", "m3"]
+
+
+def test_stopping_the_server_does_not_wait_for_long_polls(own_server):
+    sqs = sqs_client(own_server.endpoint)
+    url = sqs.create_queue(QueueName="polled")["QueueUrl"]
+    answers = []
+    poller = threading.Thread(
+        target=lambda: answers.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+    )
+    poller.start()
+    time.sleep(0.5)  # the receive is waiting
+    started = time.monotonic()
+    own_server.stop()
+    assert time.monotonic() - started < 10
+    poller.join()
+    assert answers and "Messages" not in answers[0]

@@ -68,6 +68,9 @@ class Service:
     async def stop(self) -> None:
         """Stop background work; pending writes are still committed by the store."""
 
+    def drain(self) -> None:
+        """Answer the requests that wait (long polls) now: the server is about to stop."""
+
     def status(self) -> dict[str, Any]:
         """What `cloudlet status` shows for this service (counts of what it holds)."""
         return {}

@@ -29,6 +29,12 @@ class SqsBase(Service):
         self.registry = QueueRegistry(self.store)
         self.waiters = Waiters()
         self.sequences = SequenceNumbers()
+        # Set when the server stops: long polls answer at once rather than hold it up.
+        self.draining = False
+
+    def drain(self) -> None:
+        self.draining = True
+        self.waiters.wake_all()
 
     def _queue(self, ctx: RequestContext, url: str) -> Queue:
         return self.registry.resolve(url, ctx.account_id, ctx.region)

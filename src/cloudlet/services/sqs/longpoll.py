@@ -29,3 +29,7 @@ class Waiters:
         for future in self._waiting.pop(queue_id, ()):
             if not future.done():
                 future.set_result(None)
+
+    def wake_all(self) -> None:
+        for queue_id in list(self._waiting):
+            self.wake(queue_id)

@@ -80,7 +80,7 @@ class MessageOperations(SqsBase):
             if claim.dead_lettered and claim_request.dead_letter is not None:
                 self.waiters.wake(claim_request.dead_letter.destination.queue_id)
             left = deadline - loop.time()
-            if claim.rows or left <= 0 or self.registry.by_id.get(queue.id) is not queue:
+            if claim.rows or left <= 0 or self.draining or queue.id not in self.registry.by_id:
                 break
             if claim.promoted:
                 continue  # another message of a FIFO group just became deliverable
