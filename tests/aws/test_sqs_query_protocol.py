@@ -123,6 +123,41 @@ def test_send_receive_delete_round_trip_over_query(sqs_query, sqs):
     assert url in sqs_query.list_queues(QueueNamePrefix="query-round")["QueueUrls"]
 
 
+def test_batches_over_query(sqs_query):
+    url = sqs_query.create_queue(QueueName="query-batches")["QueueUrl"]
+    sent = sqs_query.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "first", "MessageBody": "one", "MessageAttributes": ATTRIBUTES},
+            {"Id": "second", "MessageBody": "two", "DelaySeconds": 0},
+            {"Id": "bad", "MessageBody": "not \x01 allowed"},
+        ],
+    )
+    assert sorted(entry["Id"] for entry in sent["Successful"]) == ["first", "second"]
+    assert [(e["Id"], e["SenderFault"]) for e in sent["Failed"]] == [("bad", True)]
+    assert sent["Failed"][0]["Code"] == "InvalidMessageContents"
+
+    got = sqs_query.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert sorted(m["Body"] for m in got) == ["one", "two"]
+    deleted = sqs_query.delete_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+    )
+    assert sorted(entry["Id"] for entry in deleted["Successful"]) == ["0", "1"]
+    assert "Failed" not in deleted or deleted["Failed"] == []
+
+    with pytest.raises(sqs_query.exceptions.BatchEntryIdsNotDistinct) as caught:
+        sqs_query.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": "same", "MessageBody": "a"}, {"Id": "same", "MessageBody": "b"}],
+        )
+    assert caught.value.response["Error"]["Code"] == (
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+    )
+
+
 def test_an_empty_receive_has_no_messages(sqs_query):
     url = sqs_query.create_queue(QueueName="query-empty")["QueueUrl"]
     assert "Messages" not in sqs_query.receive_message(QueueUrl=url)
