@@ -205,9 +205,10 @@ def _unpack(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], target: Pa
                     "InvalidParameterValueException",
                     f"{CORRUPT_ZIP} (cloudlet: the link '{path.name}' is inside another link)",
                 )
-            path.unlink(missing_ok=True)
             os.symlink(destination, path)
     except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, NotImplementedError):
+        raise invalid_parameter(CORRUPT_ZIP) from None
+    except OSError:  # entries in each other's way: a file and a directory of one name...
         raise invalid_parameter(CORRUPT_ZIP) from None
 
 

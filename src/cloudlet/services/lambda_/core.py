@@ -102,7 +102,11 @@ class LambdaCore(Service):
                 ):
                     self.background(self.settle(function, version, at_once=True))
             for qualifier in function.provisioned:
-                self.provisioner.start(function, qualifier, self.resolve(function, qualifier))
+                # An alias's configuration provisions the version the alias names.
+                alias = function.aliases.get(qualifier)
+                version = function.version(alias.version if alias else qualifier)
+                if version is not None:
+                    self.provisioner.start(function, qualifier, version)
 
     async def stop(self) -> None:
         for task in list(self.tasks):

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import random
+import time
 from typing import Any
 
 import orjson
@@ -29,6 +30,7 @@ from cloudlet.services.lambda_.names import LATEST
 SYNC_PAYLOAD_LIMIT = 6_291_456  # 6 MB, a synchronous invocation's request
 RESPONSE_LIMIT = 6_291_556  # what Lambda's error message names for the response
 EVENT_PAYLOAD_LIMIT = 1_048_576  # 1 MB, an asynchronous invocation's payload
+MAXIMUM_EVENT_AGE = 21_600  # seconds an event may wait (throttled) before Lambda drops it
 TAIL_BYTES = 4096
 _TOO_LARGE_RESPONSE = orjson.dumps(
     {
@@ -130,6 +132,11 @@ class InvokeOperations(LambdaCore):
 
     async def run_event(self, event: Event) -> bool:
         """Run a queued event; False if it must wait (throttled, or the function not ready)."""
+        if time.time() - event.received > MAXIMUM_EVENT_AGE:
+            log.info(
+                "dropping event %s: older than %d seconds", event.request_id, MAXIMUM_EVENT_AGE
+            )
+            return True
         function = self.registry.functions.get((event.account, event.region, event.name))
         if function is None:
             log.info("dropping event %s: function %s is gone", event.request_id, event.name)
