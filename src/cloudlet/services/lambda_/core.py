@@ -16,11 +16,13 @@ from collections.abc import Coroutine
 from typing import Any
 
 from cloudlet.engine.engine import Engine
+from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.base import Platform, RequestContext, Service
 from cloudlet.services.lambda_.code import Code, CodeStore
 from cloudlet.services.lambda_.errors import (
     CODE_REQUEST_LIMIT,
     CODE_SIZE_ZIPPED,
+    TOTAL_CODE_SIZE,
     function_not_found,
     invalid_parameter,
     not_invocable,
@@ -225,13 +227,20 @@ class LambdaCore(Service):
         return version
 
     async def code_from(
-        self, source: dict[str, Any], operation: str, *, local_allowed: bool = True
+        self,
+        ctx: RequestContext,
+        source: dict[str, Any],
+        operation: str,
+        *,
+        local_allowed: bool = True,
     ) -> Code:
         """Store the code a request gives: a zip, or a local directory (cloudlet-local)."""
         data = source.get("ZipFile")
         if data is not None:
             if len(data) > CODE_SIZE_ZIPPED:
                 raise request_too_large(operation, CODE_REQUEST_LIMIT)
+            if self.registry.code_size((ctx.account_id, ctx.region)) + len(data) > TOTAL_CODE_SIZE:
+                raise ServiceError("CodeStorageExceededException", "Code storage limit exceeded.")
             return await asyncio.to_thread(self.codes.store_zip, bytes(data))
         bucket = source.get("S3Bucket")
         if bucket == LOCAL_BUCKET and local_allowed:

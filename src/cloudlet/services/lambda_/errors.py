@@ -11,6 +11,7 @@ from cloudlet.gateway.validate import Problem, coral_message
 
 CODE_SIZE_ZIPPED = 52_428_800  # 50 MB, a zip uploaded directly
 CODE_SIZE_UNZIPPED = 262_144_000  # 250 MB, function and layers unpacked
+TOTAL_CODE_SIZE = 80_530_636_800  # 75 GB of packages per account and region
 CODE_REQUEST_LIMIT = 69_905_067  # the request that carries a 50 MB zip, base64 encoded
 
 

@@ -18,6 +18,7 @@ from cloudlet.services.lambda_.core import LambdaCore
 from cloudlet.services.lambda_.errors import (
     CODE_SIZE_UNZIPPED,
     CODE_SIZE_ZIPPED,
+    TOTAL_CODE_SIZE,
     conflict,
     function_not_found,
     invalid_parameter,
@@ -35,7 +36,6 @@ from cloudlet.services.lambda_.paging import paginate
 from cloudlet.services.lambda_.validation import check_settings
 
 MAX_NAME = 64
-TOTAL_CODE_SIZE = 80_530_636_800  # 75 GB per account and region
 # Fields ListFunctions leaves out: "use GetFunction" for the state, says Lambda's reference.
 _NOT_LISTED = (
     "State",
@@ -84,7 +84,7 @@ class FunctionOperations(LambdaCore):
         layers = self.layers_for(ctx, request.get("Layers") or [])
         self.creating.add(key)
         try:
-            code = await self.code_from(request["Code"], "CreateFunction")
+            code = await self.code_from(ctx, request["Code"], "CreateFunction")
             check_unzipped_size(code, layers)
             arn = function_arn(ctx.region, ctx.account_id, name)
             config = {
@@ -182,7 +182,7 @@ class FunctionOperations(LambdaCore):
         self.check_updatable(function, request.get("RevisionId"))
         function.updating = True
         try:
-            code = await self.code_from(request, "UpdateFunctionCode")
+            code = await self.code_from(ctx, request, "UpdateFunctionCode")
             latest = function.latest
             check_unzipped_size(code, latest.layers)
             if request.get("DryRun"):
@@ -345,13 +345,7 @@ class FunctionOperations(LambdaCore):
     ) -> dict[str, Any]:
         scope = (ctx.account_id, ctx.region)
         functions = [f for key, f in self.registry.functions.items() if key[:2] == scope]
-        code_size = sum(v.code.size for f in functions for v in f.all_versions())
-        code_size += sum(
-            layer.code.size
-            for key, versions in self.registry.layers.items()
-            if key[:2] == scope
-            for layer in versions.values()
-        )
+        code_size = self.registry.code_size(scope)
         return {
             "AccountLimit": {
                 "TotalCodeSize": TOTAL_CODE_SIZE,

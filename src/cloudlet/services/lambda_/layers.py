@@ -20,7 +20,7 @@ class LayerOperations(LambdaCore):
         name = layer_name(request["LayerName"])
         key = (ctx.account_id, ctx.region, name)
         content = request["Content"]
-        code = await self.code_from(content, "PublishLayerVersion", local_allowed=False)
+        code = await self.code_from(ctx, content, "PublishLayerVersion", local_allowed=False)
         number = self.registry.layer_counters.get(key, 0) + 1
         arn = layer_arn(ctx.region, ctx.account_id, name)
         info: dict[str, Any] = {

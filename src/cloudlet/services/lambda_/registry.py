@@ -201,6 +201,21 @@ class Registry:
 
         await self.store.write(delete)
 
+    def code_size(self, scope: tuple[str, str]) -> int:
+        """Bytes of packages an account keeps in a region: every version's and layer's zip."""
+        total = sum(
+            version.code.size
+            for key, function in self.functions.items()
+            if key[:2] == scope
+            for version in function.all_versions()
+        )
+        return total + sum(
+            layer.code.size
+            for key, versions in self.layers.items()
+            if key[:2] == scope
+            for layer in versions.values()
+        )
+
     def code_in_use(self) -> set[str]:
         """Every stored package a version or layer refers to, and every merged /opt."""
         used: set[str] = set()
