@@ -183,3 +183,17 @@ def test_alias_errors(lam, versioned):
         lam.delete_function(FunctionName=versioned, Qualifier="1")  # "taken" points at it
     with pytest.raises(lam.exceptions.PreconditionFailedException):
         lam.update_alias(FunctionName=versioned, Name="taken", RevisionId="stale")
+
+
+def test_snap_start_applies_to_published_versions(lam):
+    name = unique("snap")
+    code = (
+        "import os\nPID = os.getpid()\n"
+        "def handler(event, context):\n    return {'version': context.function_version}\n"
+    )
+    created = create_function(lam, name, code, SnapStart={"ApplyOn": "PublishedVersions"})
+    assert created["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    published = lam.publish_version(FunctionName=name)
+    assert published["SnapStart"]["OptimizationStatus"] == "On"
+    lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1")
+    assert run(lam, name, Qualifier="1") == ("1", {"version": "1"})

@@ -222,6 +222,9 @@ class LambdaCore(Service):
             Description=description or config.get("Description", ""),
             LastModified=timestamp(),
         )
+        snap_start = config.get("SnapStart") or {}
+        if snap_start.get("ApplyOn") == "PublishedVersions":
+            config["SnapStart"] = {**snap_start, "OptimizationStatus": "On"}
         version = Version(config, base.code, list(base.layers), base.changes)
         self.begin(version, creating=True)
         return version

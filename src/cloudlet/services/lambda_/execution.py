@@ -23,7 +23,15 @@ from cloudlet.services.lambda_.code import CodeStore
 from cloudlet.services.lambda_.model import Function, Version
 
 LOCAL_CHECK_SECONDS = 0.5
-_RUN_SETTINGS = ("Runtime", "Handler", "MemorySize", "Timeout", "Environment", "EphemeralStorage")
+_RUN_SETTINGS = (
+    "Runtime",
+    "Handler",
+    "MemorySize",
+    "Timeout",
+    "Environment",
+    "EphemeralStorage",
+    "SnapStart",
+)
 _SKIPPED_DIRECTORIES = ("__pycache__",)
 
 
@@ -86,7 +94,10 @@ class Execution:
             tmp_dir=str(self.codes.tmp),
             revision=revision,
             python=python_version(runtime),
+            ephemeral_storage=int((config.get("EphemeralStorage") or {}).get("Size") or 512),
             environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+            # SnapStart applies to published versions, as on AWS.
+            snapshot=(config.get("SnapStart") or {}).get("OptimizationStatus") == "On",
         )
 
 

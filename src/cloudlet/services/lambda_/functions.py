@@ -374,6 +374,12 @@ def apply_settings(config: dict[str, Any], request: dict[str, Any]) -> None:
         config["TracingConfig"] = {"Mode": request["TracingConfig"].get("Mode") or "PassThrough"}
     if request.get("LoggingConfig") is not None:
         config["LoggingConfig"] = {**config.get("LoggingConfig", {}), **request["LoggingConfig"]}
+    snap_start = request.get("SnapStart")
+    if snap_start is not None:
+        config["SnapStart"] = {
+            "ApplyOn": snap_start.get("ApplyOn") or "None",
+            "OptimizationStatus": "Off",
+        }
     vpc = request.get("VpcConfig")
     if vpc is not None:
         config["VpcConfig"] = {
