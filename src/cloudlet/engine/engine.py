@@ -232,15 +232,19 @@ class Engine:
             return
         self.idle[environment.spec.key].append(environment)
 
-    def retire_function(self, function_arn: str) -> None:
-        """Stop every idle environment and snapshot of a function (its code or configuration
-        changed)."""
-        for key in [key for key in self.idle if key[0] == function_arn]:
+    def retire_function(self, function_arn: str, version: str | None = None) -> None:
+        """Stop the idle environments and snapshots of a function's `version` (all versions
+        when None): its code or configuration changed."""
+
+        def chosen(key: tuple[str, str]) -> bool:
+            return key[0] == function_arn and version in (None, key[1])
+
+        for key in [key for key in self.idle if chosen(key)]:
             for environment in self.idle.pop(key):
                 self._retire(environment)
-        for key in [key for key in self.templates if key[0][0] == function_arn]:
+        for key in [key for key in self.templates if chosen(key[0])]:
             self.templates.pop(key).close()
-        for key in [key for key in self.unsnapshottable if key[0][0] == function_arn]:
+        for key in [key for key in self.unsnapshottable if chosen(key[0])]:
             del self.unsnapshottable[key]
 
     # -- snapshots ----------------------------------------------------------------------------
@@ -248,7 +252,7 @@ class Engine:
     def _snapshots(self, spec: FunctionSpec) -> bool:
         return spec.snapshot or self.snapshot_all
 
-    async def _snapshot(self, spec: FunctionSpec) -> Zygote | None:
+    async def _snapshot(self, spec: FunctionSpec, interpreter: Interpreter) -> Zygote | None:
         """The function's snapshot (a template forked after its init), made on first need.
 
         None when it cannot be made: the init failed (a fresh environment will report it)
@@ -263,14 +267,14 @@ class Engine:
             return None
         making = self._starting.get(key)
         if making is None:
-            making = asyncio.create_task(self._make_snapshot(spec))
+            making = asyncio.create_task(self._make_snapshot(spec, interpreter))
             self._starting[key] = making
             making.add_done_callback(lambda _: self._starting.pop(key, None))
         return await asyncio.shield(making)
 
-    async def _make_snapshot(self, spec: FunctionSpec) -> Zygote | None:
+    async def _make_snapshot(self, spec: FunctionSpec, interpreter: Interpreter) -> Zygote | None:
         key = (spec.key, spec.revision)
-        base = await self._zygote(spec.runtime)
+        base = await self._zygote(interpreter)
         stream = spec.log_stream_name(f"snapshot-{next(self._ids):08x}")
         log_read, log_write = os.pipe()
         pipe = LogPipe(log_read, lambda events: self.log_sink(spec, stream, events))
@@ -308,27 +312,20 @@ class Engine:
         """Start an environment for `spec` and wait for its init (or init error)."""
         environment = Environment(spec, f"{os.getpid():x}{next(self._ids):08x}", self.log_sink)
         python = spec.runtime.startswith("python")
-        if python:
-            self._interpreter(spec.runtime)  # notes a stand-in interpreter in self.warnings
-        warning = self.warnings.get(spec.runtime)
-        if warning:
-            self.log_sink(
-                spec,
-                environment.log_stream,
-                [(int(time.time() * 1000), f"[WARNING] cloudlet: {warning}")],
-            )
         await environment.start(self._launch_python if python else self._launch_process)
         return environment
 
     async def _launch_python(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
         """Fork from the function's snapshot if it has one, else from the runtime's zygote."""
-        zygote = (
-            await self._snapshot(environment.spec) if self._snapshots(environment.spec) else None
-        )
+        spec = environment.spec
+        interpreter = await self._interpreter(spec.runtime)
+        if interpreter.warning:
+            environment.note(f"[WARNING] cloudlet: {interpreter.warning}")
+        zygote = await self._snapshot(spec, interpreter) if self._snapshots(spec) else None
         if zygote is not None:
             environment.restored = True
         else:
-            zygote = await self._zygote(environment.spec.runtime)
+            zygote = await self._zygote(interpreter)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             spec = environment.spec.bootstrap_spec(environment.id)
@@ -377,8 +374,7 @@ class Engine:
         status = await process.wait()
         self._on_exit(process.pid, status)
 
-    async def _zygote(self, runtime: str) -> Zygote:
-        interpreter = self._interpreter(runtime)
+    async def _zygote(self, interpreter: Interpreter) -> Zygote:
         zygote = self.zygotes.get(interpreter.path)
         if zygote is not None and zygote.control is not None:
             return zygote
@@ -392,8 +388,12 @@ class Engine:
             if starting.done():
                 self._zygote_starting.pop(interpreter.path, None)
 
-    def _interpreter(self, runtime: str) -> Interpreter:
-        interpreter = python_interpreter(runtime, strict=self.strict_runtimes)
+    async def _interpreter(self, runtime: str) -> Interpreter:
+        """The interpreter for a Python runtime; raises RuntimeMismatch."""
+        # The first look for a version may run interpreters: keep it off the event loop.
+        interpreter = await asyncio.to_thread(
+            python_interpreter, runtime, strict=self.strict_runtimes
+        )
         if interpreter.warning:
             if runtime not in self.warnings:
                 log.warning(interpreter.warning)

@@ -240,6 +240,10 @@ class Environment:
     def _log_line(self, message: str) -> None:
         self._emit([(int(time.time() * 1000), message)])
 
+    def note(self, message: str) -> None:
+        """A line of cloudlet's own in the environment's log stream (e.g. a warning)."""
+        self._log_line(message)
+
     # -- end of life -------------------------------------------------------------------------
 
     def max_memory_mb(self) -> int:

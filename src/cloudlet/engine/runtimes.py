@@ -28,7 +28,10 @@ PROVIDED_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", 
 
 
 class RuntimeMismatch(Exception):
-    """No local interpreter matches the runtime and the strict setting refuses a substitute."""
+    """No local interpreter matches the runtime and the strict setting refuses a substitute.
+
+    It escapes `Engine.invoke`: Lambda answers such an invoke with InvalidRuntimeException.
+    """
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,32 @@ class Interpreter:
     warning: str | None = None
 
 
-def _candidates() -> dict[tuple[int, int], str]:
-    found: dict[tuple[int, int], str] = {sys.version_info[:2]: sys.executable}
-    names = [f"python3.{minor}" for minor in range(8, 16)]
-    for name in names:
-        path = shutil.which(name)
-        # A pyenv shim for a version pyenv has not selected exists but does not run.
-        if path and _version_of(name) not in found and _usable(path):
-            found[_version_of(name)] = path
+_found: dict[tuple[int, int], str | None] = {}
+
+
+def _find(version: tuple[int, int]) -> str | None:
+    """A working interpreter of exactly `version`, looked for once and remembered."""
+    if version not in _found:
+        _found[version] = _search(version)
+    return _found[version]
+
+
+def _search(version: tuple[int, int]) -> str | None:
+    if version == sys.version_info[:2]:
+        return sys.executable
+    major, minor = version
     pyenv = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    for path in sorted(glob.glob(f"{pyenv}/versions/3.*/bin/python3.*")):
-        match = re.search(r"python3\.(\d+)$", path)
-        if match and (3, int(match.group(1))) not in found and _usable(path):
-            found[(3, int(match.group(1)))] = path
-    return found
+    installed = sorted(
+        glob.glob(f"{pyenv}/versions/{major}.{minor}.*/bin/python{major}.{minor}"),
+        key=lambda path: [int(p) for p in re.findall(r"\d+", path.split("/versions/")[1])[:3]],
+    )
+    # A pyenv shim on PATH for a version pyenv has not selected exists but does not run,
+    # so the interpreters pyenv installed come first, and anything on PATH is tried.
+    candidates = [*reversed(installed)]
+    on_path = shutil.which(f"python{major}.{minor}")
+    if on_path:
+        candidates.append(on_path)
+    return next((path for path in candidates if _usable(path)), None)
 
 
 def _version_of(name: str) -> tuple[int, int]:
@@ -60,29 +75,28 @@ def _version_of(name: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-_found: dict[tuple[int, int], str] | None = None
-
-
 def python_interpreter(runtime: str, *, strict: bool) -> Interpreter:
     """The interpreter for `runtime` (e.g. python3.12), or the closest one with a warning."""
-    global _found
-    if _found is None:
-        _found = _candidates()
     wanted = _version_of(runtime)
-    if wanted in _found:
-        return Interpreter(_found[wanted], wanted)
-    if strict or not _found:
+    exact = _find(wanted)
+    if exact is not None:
+        return Interpreter(exact, wanted)
+    if strict:
         raise RuntimeMismatch(
             f"no local Python {wanted[0]}.{wanted[1]} interpreter for runtime {runtime}"
             " (install it, or unset CLOUDLET_STRICT_RUNTIMES to run on the closest one)"
         )
-    closest = min(_found, key=lambda v: (abs(v[1] - wanted[1]), -v[1]))
-    return Interpreter(
-        _found[closest],
-        closest,
-        f"runtime {runtime} runs on local Python {closest[0]}.{closest[1]}: no Python "
-        f"{wanted[0]}.{wanted[1]} interpreter is installed",
-    )
+    # Nearest minor version first; of two equally near, the newer.
+    for minor in sorted(range(8, 16), key=lambda m: (abs(m - wanted[1]), -m)):
+        path = _find((3, minor))
+        if path is not None:
+            return Interpreter(
+                path,
+                (3, minor),
+                f"runtime {runtime} runs on local Python 3.{minor}: no Python "
+                f"{wanted[0]}.{wanted[1]} interpreter is installed",
+            )
+    raise RuntimeMismatch(f"no local Python interpreter for runtime {runtime}")
 
 
 def _usable(path: str) -> bool:

@@ -52,7 +52,7 @@ class Execution:
     def forget(self, function: Function, version: Version) -> None:
         """The version's configuration changed: build its spec anew, retire its environments."""
         version.spec = None
-        self.engine.retire_function(function.arn)
+        self.engine.retire_function(function.arn, version.number)
 
     async def _look_at_local_code(self, function: Function, version: Version) -> None:
         now = time.monotonic()
