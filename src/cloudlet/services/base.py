@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from cloudlet.delivery.ports import Ports
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.validate import Problem, coral_message
 
@@ -23,6 +24,7 @@ class Platform:
     store: Store
     engine: Engine | None = None  # runs function code; providers that invoke Lambda use it
     logs: LogStore | None = None  # CloudWatch Logs storage, where function output goes too
+    ports: Ports = field(default_factory=Ports)  # what services do for each other
 
 
 @dataclass(frozen=True, slots=True)
