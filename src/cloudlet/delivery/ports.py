@@ -9,8 +9,104 @@ payload bytes), never a provider's internals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+# -- functions (Lambda) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncSettings:
+    """How asynchronous invocations through one function ARN are retried and recorded:
+    the function's event invoke config for that qualifier, and its version's DLQ."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age: int = 21_600  # seconds
+    on_success: str | None = None  # destination ARNs
+    on_failure: str | None = None
+    dead_letter: str | None = None  # DeadLetterConfig.TargetArn
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTarget:
+    """A function ARN resolved: the function exists, with this qualifier if one was given."""
+
+    function_arn: str  # unqualified
+    qualifier: str | None  # a version or alias, as given (None: $LATEST)
+    settings: AsyncSettings
+
+    @property
+    def qualified_arn(self) -> str:
+        """The ARN invocation records name: unqualified invocations run $LATEST."""
+        return f"{self.function_arn}:{self.qualifier or '$LATEST'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """What a synchronous invocation returned."""
+
+    payload: bytes
+    function_error: str | None  # "Unhandled" when the function failed
+    executed_version: str
+    status_code: int = 200
+
+
+class InvokeRefused(Exception):
+    """Lambda did not run the invocation: `status` and `code` as Invoke's error says.
+
+    `retryable`: whether the same event may run later (throttles and system errors).
+    """
+
+    def __init__(self, status: int, code: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class FunctionThrottled(InvokeRefused):
+    """Over the function's or the account's concurrency (429 TooManyRequestsException).
+
+    Not retryable when the function's reserved concurrency is 0: Lambda then sends
+    asynchronous events straight to their failure destination.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(
+            429, "TooManyRequestsException", f"Rate Exceeded. ({reason})", retryable=retryable
+        )
+        self.reason = reason
+
+
+class RecursionStopped(InvokeRefused):
+    """The event has already run the function 16 times in one chain (recursive loop)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "RecursiveInvocationException", message, retryable=False)
+
+
+class Functions(Protocol):
+    """Lambda, for those who invoke functions: event sources, destinations, notifications."""
+
+    def resolve(self, arn: str) -> FunctionTarget | None:
+        """The function (qualified or not) `arn` names, or None when it does not exist."""
+
+    async def invoke(
+        self, arn: str, payload: bytes, *, request_id: str = "", trace_header: str = ""
+    ) -> Invocation:
+        """Run the function synchronously and return its result.
+
+        `trace_header` is the event's X-Ray trace header (X-Amzn-Trace-Id, SQS's
+        AWSTraceHeader): it carries the recursion count. Raises `InvokeRefused`
+        (`FunctionThrottled`, `RecursionStopped`, a missing or not yet active function).
+        """
+
+    async def invoke_async(self, arn: str, payload: bytes, *, trace_header: str = "") -> str:
+        """Queue an asynchronous invocation (InvocationType=Event) durably; its request id."""
 
 
 @dataclass
 class Ports:
     """The registry: one slot per service that others use; None until its provider is built."""
+
+    functions: Functions | None = None
