@@ -10,10 +10,20 @@ from cloudlet.services.base import Service
 
 
 def provider_classes() -> list[type[Service]]:
+    from cloudlet.services.dynamodb import DynamoDBService
+    from cloudlet.services.dynamodbstreams import DynamoDBStreamsService
     from cloudlet.services.iam import IamService
     from cloudlet.services.lambda_ import LambdaService
     from cloudlet.services.logs import LogsService
     from cloudlet.services.sqs import SqsService
     from cloudlet.services.sts import SecurityTokenService
 
-    return [SqsService, LogsService, IamService, SecurityTokenService, LambdaService]
+    return [
+        SqsService,
+        LogsService,
+        IamService,
+        SecurityTokenService,
+        LambdaService,
+        DynamoDBService,
+        DynamoDBStreamsService,
+    ]

@@ -1,0 +1,35 @@
+"""What every group of DynamoDB operations shares: the tables, the stream signals, the clock."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cloudlet.services.base import Platform, RequestContext, Service
+from cloudlet.services.dynamodb.registry import TableRegistry
+from cloudlet.services.dynamodb.schema import MIGRATIONS
+from cloudlet.services.dynamodb.streams import StreamSignals
+from cloudlet.services.dynamodb.tables import Table
+
+
+class DynamoBase(Service):
+    name = "dynamodb"
+    migrations = MIGRATIONS
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.registry = TableRegistry(self.store)
+        self.signals = StreamSignals()
+
+    def patch_model(self, model: dict[str, Any]) -> None:
+        # AttributeValues are checked by `values.check_value`, with DynamoDB's own messages,
+        # and stay in wire form (binaries as base64 text): the gateway passes them through
+        # untouched instead of walking every item twice.
+        model["shapes"]["AttributeValue"] = {"type": "document"}
+
+    def _table(self, ctx: RequestContext, name: str) -> Table:
+        return self.registry.require(ctx.account_id, ctx.region, name)
+
+    @staticmethod
+    def now() -> float:
+        return time.time()

@@ -1,0 +1,1 @@
+"""DynamoDB's operations, one mixin per theme, gathered by `provider.DynamoDBService`."""

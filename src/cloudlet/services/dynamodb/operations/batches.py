@@ -1,0 +1,118 @@
+"""BatchGetItem and BatchWriteItem.
+
+Every request is checked before anything is read or written (one bad entry fails the whole
+batch, as on AWS); the writes then commit in one transaction, so UnprocessedItems is always
+empty. BatchGetItem stops at 16 MB of items and hands the rest back as UnprocessedKeys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb.base import DynamoBase
+from cloudlet.services.dynamodb.capacity import consumed, read_units, write_units
+from cloudlet.services.dynamodb.errors import validation
+from cloudlet.services.dynamodb.expressions.paths import project
+from cloudlet.services.dynamodb.operations.items import projection_paths
+from cloudlet.services.dynamodb.size import item_size
+from cloudlet.services.dynamodb.storage import apply_change, load_item
+from cloudlet.services.dynamodb.writes import DeleteRequest, PutRequest, WriteRequest
+from cloudlet.store import Tx
+
+MAX_WRITES = 25
+MAX_GETS = 100
+MAX_GET_BYTES = 16 * 1024 * 1024
+
+
+class BatchOperations(DynamoBase):
+    async def batch_write_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        batches = params["RequestItems"]
+        total = sum(len(entries) for entries in batches.values())
+        if total > MAX_WRITES:
+            raise validation("Too many items requested for the BatchWriteItem call")
+        requests: list[WriteRequest] = []
+        seen: set[tuple[int, bytes, bytes]] = set()
+        for name, entries in batches.items():
+            table = self._table(ctx, name)
+            for entry in entries:
+                put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
+                if (put is None) == (delete is None):
+                    raise validation(
+                        "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                    )
+                request: WriteRequest = (
+                    PutRequest(table, put) if put is not None else DeleteRequest(table, delete)
+                )
+                identity = (table.id, *request.key)
+                if identity in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(identity)
+                requests.append(request)
+        now = self.now()
+
+        def write(tx: Tx) -> tuple[set[str], dict[str, float]]:
+            streams: set[str] = set()
+            units: dict[str, float] = {}
+            for request in requests:
+                change = request.change(tx)
+                stream = apply_change(tx, change, now)
+                if stream is not None:
+                    streams.add(stream)
+                name = request.table.name
+                units[name] = units.get(name, 0.0) + write_units(change.size)
+            return streams, units
+
+        streams, units = await self.store.write(write)
+        self.signals.notify(streams)
+        return {"UnprocessedItems": {}, **consumed(params, units)}
+
+    async def batch_get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        batches = params["RequestItems"]
+        total = sum(len(spec["Keys"]) for spec in batches.values())
+        if total > MAX_GETS:
+            raise validation("Too many items requested for the BatchGetItem call")
+        plans = []
+        for name, spec in batches.items():
+            table = self._table(ctx, name)
+            paths = projection_paths(spec)
+            keys = []
+            seen: set[tuple[bytes, bytes]] = set()
+            for raw_key in spec["Keys"]:
+                key, _ = table.schema.request_key(raw_key)
+                if key in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(key)
+                keys.append((key, raw_key))
+            plans.append((name, table, paths, keys, spec))
+
+        def read(tx: Tx) -> dict[str, Any]:
+            responses: dict[str, list[Any]] = {}
+            unprocessed: dict[str, Any] = {}
+            units: dict[str, float] = {}
+            size = 0
+            for name, table, paths, keys, spec in plans:
+                found = responses.setdefault(name, [])
+                for key, raw_key in keys:
+                    if size > MAX_GET_BYTES:
+                        rest = unprocessed.setdefault(
+                            name, {k: v for k, v in spec.items() if k != "Keys"}
+                        )
+                        rest.setdefault("Keys", []).append(raw_key)
+                        continue
+                    item = load_item(tx, table, key)
+                    if item is None:
+                        continue
+                    item_bytes = item_size(item)
+                    size += item_bytes
+                    units[name] = units.get(name, 0.0) + read_units(
+                        item_bytes, bool(spec.get("ConsistentRead"))
+                    )
+                    found.append(project(item, paths) if paths else item)
+            return {
+                "Responses": responses,
+                "UnprocessedKeys": unprocessed,
+                **consumed(params, units),
+            }
+
+        return await self.store.read(read)

@@ -1,0 +1,136 @@
+"""Items one at a time: PutItem, GetItem, UpdateItem, DeleteItem.
+
+A write is one store transaction: read the old item, test the condition, write the item,
+its index rows and its stream record; the answer goes out once that has committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb.base import DynamoBase
+from cloudlet.services.dynamodb.capacity import consumed_one, read_units, write_units
+from cloudlet.services.dynamodb.errors import validation
+from cloudlet.services.dynamodb.expressions.nodes import resolve
+from cloudlet.services.dynamodb.expressions.paths import check_overlaps, project
+from cloudlet.services.dynamodb.expressions.request import Expressions, prepare
+from cloudlet.services.dynamodb.storage import apply_change, load_raw
+from cloudlet.services.dynamodb.values import Item
+from cloudlet.services.dynamodb.writes import (
+    ConditionFailed,
+    DeleteRequest,
+    PutRequest,
+    UpdateRequest,
+    WriteRequest,
+    condition_error,
+)
+from cloudlet.store import Tx
+
+PROJECTION = ("ProjectionExpression",)
+_PUT_DELETE_RETURNS = frozenset(("NONE", "ALL_OLD"))
+
+
+class ItemOperations(DynamoBase):
+    async def put_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        table = self._table(ctx, params["TableName"])
+        returns = _returns(params, _PUT_DELETE_RETURNS)
+        change = await self._write(PutRequest(table, params), params)
+        out: dict[str, Any] = {}
+        if returns == "ALL_OLD" and change.old:
+            out["Attributes"] = change.old
+        out.update(consumed_one(params, table.name, write_units(change.size)))
+        return out
+
+    async def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        table = self._table(ctx, params["TableName"])
+        returns = _returns(params, _PUT_DELETE_RETURNS)
+        change = await self._write(DeleteRequest(table, params), params)
+        out: dict[str, Any] = {}
+        if returns == "ALL_OLD" and change.old:
+            out["Attributes"] = change.old
+        out.update(consumed_one(params, table.name, write_units(0)))
+        return out
+
+    async def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        table = self._table(ctx, params["TableName"])
+        returns = params.get("ReturnValues") or "NONE"
+        request = UpdateRequest(table, params)
+        change = await self._write(request, params)
+        old, new = change.old, change.new or {}
+        attributes: Item | None = None
+        if returns == "ALL_OLD":
+            attributes = old
+        elif returns == "ALL_NEW":
+            attributes = new
+        elif returns == "UPDATED_OLD":
+            attributes = project(old, request.paths) if old else None
+        elif returns == "UPDATED_NEW":
+            attributes = project(new, request.paths)
+        out: dict[str, Any] = {}
+        if attributes:
+            out["Attributes"] = attributes
+        out.update(consumed_one(params, table.name, write_units(change.size)))
+        return out
+
+    async def _write(self, request: WriteRequest, params: dict[str, Any]) -> Any:
+        on_failure = params.get("ReturnValuesOnConditionCheckFailure")
+        now = self.now()
+
+        def write(tx: Tx) -> Any:
+            try:
+                change = request.change(tx)
+            except ConditionFailed as failure:
+                raise condition_error(failure, on_failure) from None
+            return change, apply_change(tx, change, now)
+
+        change, stream = await self.store.write(write)
+        if stream is not None:
+            self.signals.notify({stream})
+        return change
+
+    async def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        table = self._table(ctx, params["TableName"])
+        key, _ = table.schema.request_key(params["Key"])
+        paths = projection_paths(params)
+        raw = await self.store.read(lambda tx: load_raw(tx, table, key))
+        out: dict[str, Any] = {}
+        if raw is not None:
+            if paths is None:
+                out["Item"] = orjson.Fragment(raw)  # the stored JSON, sent as is
+            else:
+                out["Item"] = project(orjson.loads(raw), paths)
+        size = len(raw) if raw else 0
+        out.update(
+            consumed_one(params, table.name, read_units(size, bool(params.get("ConsistentRead"))))
+        )
+        return out
+
+
+def projection_paths(params: dict[str, Any], expressions: Expressions | None = None) -> Any:
+    """The resolved paths of a request's ProjectionExpression (or AttributesToGet), or None."""
+    if params.get("AttributesToGet") is not None:
+        if params.get("ProjectionExpression") is not None:
+            raise validation(
+                "Can not use both expression and non-expression parameters in the same request:"
+                " Non-expression parameters: {AttributesToGet} Expression parameters:"
+                " {ProjectionExpression}"
+            )
+        return [(name,) for name in params["AttributesToGet"]]
+    if expressions is None:
+        expressions = prepare(params, PROJECTION)
+    parsed = expressions.get("ProjectionExpression")
+    if parsed is None:
+        return None
+    paths = [resolve(path, expressions.names) for path in parsed.root]
+    check_overlaps(parsed.kind, paths)
+    return paths
+
+
+def _returns(params: dict[str, Any], allowed: frozenset[str]) -> str:
+    returns = params.get("ReturnValues") or "NONE"
+    if returns not in allowed:
+        raise validation("Return values set to invalid value")
+    return str(returns)

@@ -1,0 +1,169 @@
+"""TransactWriteItems and TransactGetItems: all or nothing, in one store transaction.
+
+Every action's condition is tested before any is applied; if one fails, nothing is
+written and TransactionCanceledException lists a reason per action, in the request's
+order. A ClientRequestToken makes a TransactWriteItems idempotent for 10 minutes: the same
+request again gets the first answer, a different one IdempotentParameterMismatchException.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb.base import DynamoBase
+from cloudlet.services.dynamodb.capacity import consumed, read_units, write_units
+from cloudlet.services.dynamodb.errors import validation
+from cloudlet.services.dynamodb.expressions.paths import project
+from cloudlet.services.dynamodb.operations.items import projection_paths
+from cloudlet.services.dynamodb.size import item_size
+from cloudlet.services.dynamodb.storage import Change, apply_change, load_item
+from cloudlet.services.dynamodb.writes import (
+    CheckRequest,
+    ConditionFailed,
+    DeleteRequest,
+    PutRequest,
+    UpdateRequest,
+    WriteRequest,
+)
+from cloudlet.store import Tx
+
+TOKEN_WINDOW = 600.0
+_KINDS = {
+    "ConditionCheck": CheckRequest,
+    "Put": PutRequest,
+    "Delete": DeleteRequest,
+    "Update": UpdateRequest,
+}
+
+
+class TransactionOperations(DynamoBase):
+    async def transact_write_items(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        requests: list[tuple[WriteRequest, str | None]] = []
+        seen: set[tuple[int, bytes, bytes]] = set()
+        for action in params["TransactItems"]:
+            kinds = [kind for kind in _KINDS if action.get(kind) is not None]
+            if len(kinds) != 1:
+                raise validation(
+                    "TransactItems can only contain one of Check, Put, Update or Delete"
+                )
+            spec = action[kinds[0]]
+            table = self._table(ctx, spec["TableName"])
+            request = _KINDS[kinds[0]](table, spec)
+            identity = (table.id, *request.key)
+            if identity in seen:
+                raise validation(
+                    "Transaction request cannot include multiple operations on one item"
+                )
+            seen.add(identity)
+            requests.append((request, spec.get("ReturnValuesOnConditionCheckFailure")))
+        token = params.get("ClientRequestToken")
+        digest = hashlib.sha256(
+            orjson.dumps(params["TransactItems"], option=orjson.OPT_SORT_KEYS)
+        ).hexdigest()
+        now = self.now()
+
+        def write(tx: Tx) -> tuple[dict[str, Any], set[str]]:
+            if token is not None:
+                previous = _previous(tx, ctx, token, digest, now)
+                if previous is not None:
+                    return previous, set()
+            changes: list[Change] = []
+            reasons: list[dict[str, Any]] = []
+            for request, on_failure in requests:
+                try:
+                    changes.append(request.change(tx))
+                    reasons.append({"Code": "None"})
+                except ConditionFailed as failure:
+                    reason: dict[str, Any] = {
+                        "Code": "ConditionalCheckFailed",
+                        "Message": "The conditional request failed",
+                    }
+                    if on_failure == "ALL_OLD" and failure.old is not None:
+                        reason["Item"] = failure.old
+                    reasons.append(reason)
+                except ServiceError as error:
+                    if error.code != "ValidationException":
+                        raise
+                    reasons.append({"Code": "ValidationError", "Message": error.message})
+            if any(reason["Code"] != "None" for reason in reasons):
+                codes = ", ".join(reason["Code"] for reason in reasons)
+                raise ServiceError(
+                    "TransactionCanceledException",
+                    "Transaction cancelled, please refer cancellation reasons for specific"
+                    f" reasons [{codes}]",
+                    fields={"CancellationReasons": reasons},
+                )
+            streams: set[str] = set()
+            units: dict[str, float] = {}
+            for change in changes:
+                stream = apply_change(tx, change, now)
+                if stream is not None:
+                    streams.add(stream)
+                name = change.table.name
+                units[name] = units.get(name, 0.0) + write_units(change.size, transactional=True)
+            answer = consumed(params, units)
+            if token is not None:
+                tx.execute(
+                    "INSERT INTO ddb_transactions (account, region, token, digest, answer,"
+                    " expires) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, token)"
+                    " DO UPDATE SET digest = excluded.digest, answer = excluded.answer,"
+                    " expires = excluded.expires",
+                    (ctx.account_id, ctx.region, token, digest, orjson.dumps(answer).decode(),
+                     now + TOKEN_WINDOW),
+                )  # fmt: skip
+            return answer, streams
+
+        answer, streams = await self.store.write(write)
+        self.signals.notify(streams)
+        return answer
+
+    async def transact_get_items(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        gets = []
+        for action in params["TransactItems"]:
+            spec = action["Get"]
+            table = self._table(ctx, spec["TableName"])
+            key, _ = table.schema.request_key(spec["Key"])
+            gets.append((table, key, projection_paths(spec)))
+
+        def read(tx: Tx) -> dict[str, Any]:
+            responses: list[dict[str, Any]] = []
+            units: dict[str, float] = {}
+            for table, key, paths in gets:
+                item = load_item(tx, table, key)
+                size = item_size(item) if item else 0
+                units[table.name] = units.get(table.name, 0.0) + read_units(size, True, True)
+                if item is None:
+                    responses.append({})
+                else:
+                    responses.append({"Item": project(item, paths) if paths else item})
+            return {"Responses": responses, **consumed(params, units)}
+
+        return await self.store.read(read)
+
+
+def _previous(
+    tx: Tx, ctx: RequestContext, token: str, digest: str, now: float
+) -> dict[str, Any] | None:
+    """The answer to an earlier request with this token, if within the window."""
+    row = tx.execute(
+        "SELECT digest, answer FROM ddb_transactions WHERE account = ? AND region = ?"
+        " AND token = ? AND expires > ?",
+        (ctx.account_id, ctx.region, token, now),
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != digest:
+        raise ServiceError(
+            "IdempotentParameterMismatchException",
+            "The request uses the same client token as a previous, but non-identical request.",
+        )
+    return orjson.loads(row[1])  # type: ignore[no-any-return]

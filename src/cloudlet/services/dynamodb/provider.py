@@ -1,0 +1,47 @@
+"""The DynamoDB provider: tables in memory (a cache of their rows), items in the store.
+
+`DynamoDBService` gathers the operations (see `operations/`) and runs the sweeper (TTL
+deletions, stream retention) beside them. `signals` is the streams' notification hook: see
+`streams.StreamSignals`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from cloudlet.services.base import Platform
+from cloudlet.services.dynamodb.operations.batches import BatchOperations
+from cloudlet.services.dynamodb.operations.items import ItemOperations
+from cloudlet.services.dynamodb.operations.reads import ReadOperations
+from cloudlet.services.dynamodb.operations.tables import TableOperations
+from cloudlet.services.dynamodb.operations.transactions import TransactionOperations
+from cloudlet.services.dynamodb.operations.ttl import TtlOperations
+from cloudlet.services.dynamodb.ttl import Sweeper
+
+
+class DynamoDBService(
+    TableOperations,
+    ItemOperations,
+    ReadOperations,
+    BatchOperations,
+    TransactionOperations,
+    TtlOperations,
+):
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.sweeper = Sweeper(self.store, self.registry, self.signals)
+        self._background: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._background = asyncio.get_running_loop().create_task(self.sweeper.run())
+
+    async def stop(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
+
+    def status(self) -> dict[str, Any]:
+        return {"tables": len(self.registry)}

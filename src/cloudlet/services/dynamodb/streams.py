@@ -1,0 +1,119 @@
+"""DynamoDB Streams: records written with the item change, and the hook pollers wait on.
+
+A record is stored in AWS's format (the record GetRecords returns and a Lambda event
+carries) without its SequenceNumber, which is the row's `seq`, filled in when read.
+
+`StreamSignals` is the in-process notification hook: `changed(arn)` gives an asyncio.Event
+set as soon as a record for that stream has committed, so a poller (the stream event source
+mapping) waits on it instead of sleeping between polls:
+
+    event = signals.changed(stream_arn)
+    records = await read_records(store, stream_arn, after, limit)
+    if not records:
+        await asyncio.wait_for(event.wait(), timeout)   # woken by the next commit
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import uuid
+from typing import Any
+
+import orjson
+
+from cloudlet.services.dynamodb.size import item_size
+from cloudlet.services.dynamodb.values import Item
+from cloudlet.store import Tx
+
+RETENTION_SECONDS = 24 * 3600
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+SEQUENCE_DIGITS = 21
+
+
+class StreamSignals:
+    """One asyncio.Event per stream with waiters, set when the stream gets a record."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def changed(self, stream_arn: str) -> asyncio.Event:
+        """An event set by the next record of `stream_arn` (take it before reading)."""
+        event = self._events.get(stream_arn)
+        if event is None:
+            event = self._events[stream_arn] = asyncio.Event()
+        return event
+
+    def notify(self, stream_arns: set[str]) -> None:
+        """Wake whoever waits on these streams (called once their records committed)."""
+        for arn in stream_arns:
+            event = self._events.pop(arn, None)
+            if event is not None:
+                event.set()
+
+
+def stream_label(now: float) -> str:
+    """A stream's label: its creation time, as AWS labels streams."""
+    moment = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def sequence_number(seq: int) -> str:
+    return f"{seq:0{SEQUENCE_DIGITS}d}"
+
+
+def build_record(
+    region: str,
+    view_type: str,
+    keys: Item,
+    old: Item | None,
+    new: Item | None,
+    now: float,
+    ttl: bool = False,
+) -> dict[str, Any]:
+    """The stream record of one item change (not yet numbered)."""
+    event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    body: dict[str, Any] = {"ApproximateCreationDateTime": int(now), "Keys": keys}
+    size = item_size(keys)
+    if new is not None and view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        body["NewImage"] = new
+        size += item_size(new)
+    if old is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        body["OldImage"] = old
+        size += item_size(old)
+    body["SizeBytes"] = size
+    body["StreamViewType"] = view_type
+    record: dict[str, Any] = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": event,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": body,
+    }
+    if ttl:
+        record["userIdentity"] = TTL_IDENTITY
+    return record
+
+
+def append_record(tx: Tx, stream_id: int, record: dict[str, Any], now: float) -> None:
+    tx.execute(
+        "INSERT INTO ddb_stream_records (stream_id, created, record) VALUES (?, ?, ?)",
+        (stream_id, now, orjson.dumps(record)),
+    )
+
+
+def numbered(seq: int, raw: bytes) -> dict[str, Any]:
+    """A stored record with its SequenceNumber."""
+    record: dict[str, Any] = orjson.loads(raw)
+    record["dynamodb"]["SequenceNumber"] = sequence_number(seq)
+    return record
+
+
+def read_records(tx: Tx, stream_id: int, after: int, limit: int) -> list[tuple[int, bytes]]:
+    """(seq, record) of the stream's records after `after`, oldest first."""
+    return tx.execute(
+        "SELECT seq, record FROM ddb_stream_records WHERE stream_id = ? AND seq > ?"
+        " ORDER BY seq LIMIT ?",
+        (stream_id, after, limit),
+    ).fetchall()
