@@ -335,3 +335,74 @@ def test_files_cannot_outgrow_the_ephemeral_storage(code_dir):
     assert small["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
     assert large["error"] == "File too large"
     assert not lines
+
+
+def test_a_generator_handler_streams_its_chunks_as_they_are_produced(code_dir):
+    (code_dir / "stream.py").write_text(
+        "import time\n"
+        "def handler(event, context):\n"
+        "    for n in range(3):\n"
+        "        yield f'chunk {n};'\n"
+        "        time.sleep(0.2)\n"
+    )
+
+    async def go() -> tuple:
+        engine = Engine(code_dir.parent / "state", lambda *a: None)
+        spec = make_spec(code_dir, "stream.handler")
+        arrivals: list[tuple[float, bytes]] = []
+        try:
+            started = asyncio.get_running_loop().time()
+            request = InvokeRequest(
+                "r1",
+                b"{}",
+                spec.function_arn,
+                on_chunk=lambda c: arrivals.append((asyncio.get_running_loop().time(), c)),
+            )
+            streamed = await engine.invoke(spec, request)
+            ended = asyncio.get_running_loop().time()
+            buffered = await engine.invoke(spec, InvokeRequest("r2", b"{}", spec.function_arn))
+            return started, arrivals, ended, streamed, buffered
+        finally:
+            await engine.stop()
+
+    started, arrivals, ended, streamed, buffered = asyncio.run(go())
+    assert [chunk for _, chunk in arrivals] == [b"chunk 0;", b"chunk 1;", b"chunk 2;"]
+    assert arrivals[0][0] - started < ended - started - 0.3  # the first came long before the end
+    assert streamed.streamed and streamed.payload == b""
+    assert buffered.payload == b"chunk 0;chunk 1;chunk 2;" and buffered.streamed
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.12", "python3.13"])
+def test_each_python_runtime_runs_on_its_own_interpreter_with_boto3(code_dir, runtime):
+    from dataclasses import replace
+
+    from cloudlet.engine.runtimes import python_interpreter
+
+    interpreter = python_interpreter(runtime, strict=False)
+    if interpreter.warning:
+        pytest.skip(f"no {runtime} interpreter on this machine")
+    (code_dir / "version.py").write_text(
+        "import sys, boto3\n"
+        "def handler(event, context):\n"
+        "    return {'python': '%d.%d' % sys.version_info[:2], 'boto3': boto3.__version__,\n"
+        "            'env': __import__('os').environ['AWS_EXECUTION_ENV']}\n"
+    )
+    spec = replace(make_spec(code_dir, "version.handler"), runtime=runtime, revision=runtime)
+    [result], _ = run_spec(code_dir, spec)
+    answer = json.loads(result.payload)
+    assert answer["python"] == runtime.removeprefix("python")
+    assert answer["env"] == f"AWS_Lambda_{runtime}"
+    assert answer["boto3"]
+
+
+def run_spec(code_dir: Path, spec: FunctionSpec) -> tuple[list, list[str]]:
+    lines: list[str] = []
+
+    async def go() -> list:
+        engine = Engine(code_dir.parent / "state", lambda s, st, ev: lines.extend(m for _, m in ev))
+        try:
+            return [await engine.invoke(spec, InvokeRequest("r", b"{}", spec.function_arn))]
+        finally:
+            await engine.stop()
+
+    return asyncio.run(go()), lines

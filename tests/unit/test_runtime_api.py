@@ -130,3 +130,83 @@ def test_nodejs_handlers_async_and_callback(tmp_path):
     [failure] = invoke_all(replace(base, handler="index.fail"), [{}], tmp_path / "s3")
     error = json.loads(failure.payload)
     assert (error["errorType"], error["errorMessage"]) == ("TypeError", "bad type")
+
+
+def stream_all(spec, state: Path) -> tuple[list[tuple[float, bytes]], float, object]:
+    async def go() -> tuple:
+        engine = Engine(state, lambda *args: None)
+        loop = asyncio.get_running_loop()
+        arrivals: list[tuple[float, bytes]] = []
+        try:
+            started = loop.time()
+            request = InvokeRequest(
+                str(uuid.uuid4()),
+                b"{}",
+                spec.function_arn,
+                on_chunk=lambda chunk: arrivals.append((loop.time() - started, chunk)),
+            )
+            result = await engine.invoke(spec, request)
+            return arrivals, loop.time() - started, result
+        finally:
+            await engine.stop()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_nodejs_stream_ifyresponse_streams_chunks_before_the_handler_ends(tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "index.js").write_text(
+        "exports.handler = awslambda.streamifyResponse(async (event, stream, context) => {\n"
+        "  for (const word of ['one ', 'two ', 'three']) {\n"
+        "    stream.write(word);\n"
+        "    await new Promise((r) => setTimeout(r, 300));\n"
+        "  }\n"
+        "  stream.end();\n"
+        "});\n"
+        "exports.broken = awslambda.streamifyResponse(async (event, stream) => {\n"
+        "  stream.write('partial');\n"
+        "  throw new RangeError('stream broke');\n"
+        "});\n"
+    )
+    spec = replace(make_spec(code, "index.handler"), runtime="nodejs20.x")
+    arrivals, total, result = stream_all(spec, tmp_path / "s")
+    assert b"".join(chunk for _, chunk in arrivals) == b"one two three"
+    assert arrivals[0][0] < total - 0.5  # the first word arrived long before the end
+    assert result.streamed and result.function_error is None
+    arrivals, _, failed = stream_all(replace(spec, handler="index.broken"), tmp_path / "s2")
+    assert b"".join(chunk for _, chunk in arrivals) == b"partial"
+    assert failed.function_error == "Unhandled"
+    assert json.loads(failed.payload)["errorType"] == "RangeError"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the shell bootstrap uses curl")
+def test_custom_runtime_streams_with_the_response_mode_header(tmp_path):
+    write_bootstrap(
+        tmp_path / "code",
+        """#!/bin/bash
+# Streams its answer over a raw HTTP/1.1 connection, chunk by chunk.
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+HOST="${AWS_LAMBDA_RUNTIME_API%:*}"
+PORT="${AWS_LAMBDA_RUNTIME_API#*:}"
+while true; do
+  HEADERS="$(mktemp)"
+  curl -sS -D "$HEADERS" -o /dev/null "$API/invocation/next"
+  ID=$(grep -i Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  exec 3<>"/dev/tcp/$HOST/$PORT"
+  printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n' "$ID" >&3
+  printf 'Host: %s\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n' "$HOST" >&3
+  printf 'Transfer-Encoding: chunked\r\n\r\n6\r\nfirst,\r\n' >&3
+  sleep 0.5
+  printf '6\r\nsecond\r\n0\r\n\r\n' >&3
+  head -c 12 <&3 >/dev/null
+  exec 3>&-
+done
+""",
+    )
+    spec = replace(make_spec(tmp_path / "code", "x.y"), runtime="provided.al2023")
+    arrivals, total, result = stream_all(spec, tmp_path / "s")
+    assert b"".join(chunk for _, chunk in arrivals) == b"first,second"
+    assert arrivals[0][0] < total - 0.3
+    assert result.streamed

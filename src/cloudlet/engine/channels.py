@@ -3,7 +3,9 @@ runtime, or the HTTP Runtime API (runtime_api.py) for every other runtime client
 
 Both give the environment the same three steps: `ready()` (init finished or failed),
 `send(meta, payload)` (an invocation), `reply()` (its result or error). A dead process shows
-as `ConnectionError` from `ready()` or `reply()`.
+as `ConnectionError` from `ready()` or `reply()`. A function that streams its response
+hands each chunk to `on_chunk` (set before `send`) as it is produced; its `reply()` then
+comes once the stream has ended, with ("ok", b"") or the error that cut it short.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from cloudlet.engine.bootstrap.channel import HEADER, encode
 
+ChunkSink = Callable[[bytes], None]
+
 
 class Channel(Protocol):
+    on_chunk: ChunkSink | None
+
     async def ready(self) -> tuple[str, float, bytes]:
         """("ready", init ms, b"") or ("init_error", init ms, error JSON)."""
 
@@ -37,6 +44,7 @@ class SocketChannel:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer: asyncio.StreamWriter | None = writer
+        self.on_chunk: ChunkSink | None = None
 
     @classmethod
     async def open(cls, sock: socket.socket) -> SocketChannel:
@@ -55,8 +63,12 @@ class SocketChannel:
         self.writer.write(encode(meta, payload))
 
     async def reply(self) -> tuple[str, bytes]:
-        meta, payload = await self._frame()
-        return meta["t"], payload
+        while True:
+            meta, payload = await self._frame()
+            if meta["t"] != "chunk":
+                return meta["t"], payload
+            if self.on_chunk is not None:
+                self.on_chunk(payload)
 
     async def _frame(self) -> tuple[dict[str, Any], bytes]:
         try:

@@ -114,7 +114,6 @@ class Engine:
         self.by_pid: dict[int, Environment] = {}
         self.warnings: dict[str, str] = {}  # runtime -> why it runs on another interpreter
         self._ids = itertools.count(1)
-        self._site: str | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._watchers: set[asyncio.Task[None]] = set()
 
@@ -401,12 +400,11 @@ class Engine:
         return interpreter
 
     async def _start_zygote(self, interpreter: Interpreter) -> Zygote:
-        if self._site is None:
-            self._site = provided_site(self.state_dir)
+        site = await asyncio.to_thread(provided_site, self.state_dir, interpreter)
         zygote = Zygote(
             interpreter.path,
             preload=self.preload,
-            site_dirs=[self._site],
+            site_dirs=[site],
             on_exit=self._on_exit,
         )
         started = time.perf_counter()

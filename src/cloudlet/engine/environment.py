@@ -51,6 +51,9 @@ class InvokeRequest:
     trace_id: str = ""
     tenant_id: str | None = None
     want_tail: bool = False
+    # Where a streamed response's chunks go as they are produced; without it they are
+    # gathered into the result's payload (a buffered invoke of a streaming function).
+    on_chunk: Callable[[bytes], None] | None = None
 
 
 @dataclass
@@ -64,6 +67,7 @@ class InvokeResult:
     log_tail: str = ""
     outcome: str = "success"  # success | error | timeout | crash
     restored: bool = False  # init_ms is a restore from a snapshot
+    streamed: bool = False  # the function streamed its response (through on_chunk)
 
     @property
     def billed_ms(self) -> int:
@@ -154,9 +158,21 @@ class Environment:
         }
         outcome = "success"
         function_error: str | None = None
+        chunks: list[bytes] = []
+        deliver = chunks.append if request.on_chunk is None else request.on_chunk
+        streamed = False
+
+        def take(chunk: bytes) -> None:
+            nonlocal streamed
+            streamed = True
+            deliver(chunk)
+
+        self.channel.on_chunk = take
         try:
             self.channel.send(meta, request.payload)
             kind, body = await asyncio.wait_for(self.channel.reply(), spec.timeout)
+            if kind == "ok" and chunks:
+                body = b"".join(chunks)
             if kind == "error":
                 outcome, function_error = "error", "Unhandled"
             elif kind == "too_large":
@@ -219,6 +235,7 @@ class Environment:
             tail,
             outcome,
             self.restored and init is not None,
+            streamed,
         )
 
     async def _wait_exit(self) -> int | None:

@@ -8,8 +8,10 @@ own listener is what makes sure an environment only ever receives its own invoca
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httptools
@@ -31,6 +33,7 @@ class RuntimeApiChannel:
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[_Connection] = set()
         self.port = 0
+        self.on_chunk: Callable[[bytes], None] | None = None
 
     async def listen(self) -> str:
         """Start listening; return the AWS_LAMBDA_RUNTIME_API value (host:port)."""
@@ -116,6 +119,35 @@ class RuntimeApiChannel:
             headers["Lambda-Runtime-Aws-Tenant-Id"] = meta["tenant"]
         return 200, headers, payload
 
+    # -- streamed responses (Lambda-Runtime-Function-Response-Mode: streaming) --------------
+
+    def streams(self, path: str, headers: dict[str, str]) -> bool:
+        """Whether a request now starting is the current invocation's streamed response."""
+        return (
+            headers.get("lambda-runtime-function-response-mode") == "streaming"
+            and path == f"{PREFIX}invocation/{self._current}/response"
+            and self._reply is not None
+            and not self._reply.done()
+        )
+
+    def stream_chunk(self, chunk: bytes) -> None:
+        if self.on_chunk is not None and chunk:
+            self.on_chunk(chunk)
+
+    def stream_end(self, trailers: dict[str, str]) -> None:
+        """The streamed response ended; trailers report an error raised mid-stream."""
+        if self._reply is None or self._reply.done():
+            return
+        error_type = trailers.get("lambda-runtime-function-error-type")
+        if error_type is None:
+            self._reply.set_result(("ok", b""))
+            return
+        try:
+            body = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
+        except ValueError:
+            body = b""
+        self._reply.set_result(("error", _error_body(body, trailers)))
+
     def _settle_ready(self, kind: str, payload: bytes) -> None:
         if not self._ready.done():
             init_ms = (time.perf_counter() - self._started) * 1000
@@ -169,6 +201,8 @@ class _Connection(asyncio.Protocol):
         self.url = b""
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
+        self.streaming = False
+        self.trailers: dict[str, str] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -190,16 +224,31 @@ class _Connection(asyncio.Protocol):
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        # Headers after a streamed body are its trailers.
+        fields = self.trailers if self.streaming else self.headers
+        fields[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        path = httptools.parse_url(self.url).path.decode()
+        self.streaming = self.channel.streams(path, self.headers)
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if self.streaming:
+            self.channel.stream_chunk(body)  # as it arrives, not when the request ends
+        else:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
+        keep_alive = self.parser.should_keep_alive()
+        if self.streaming:
+            self.channel.stream_end(self.trailers)
+            self._reset()
+            status, headers, body = _accepted()
+            self._write(status, headers, body, close=not keep_alive)
+            return
         method = self.parser.get_method().decode()
         path = httptools.parse_url(self.url).path.decode()
         headers, body = self.headers, b"".join(self.body)
-        keep_alive = self.parser.should_keep_alive()
         self._reset()
         self._task = asyncio.get_running_loop().create_task(
             self._respond(method, path, headers, body, keep_alive)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import logging
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from cloudlet.engine.environment import LaunchError
 from cloudlet.engine.spec import FunctionSpec
+
+log = logging.getLogger("cloudlet.engine")
 
 PYTHON_RUNTIMES = (
     "python3.9",
@@ -108,9 +111,53 @@ def _usable(path: str) -> bool:
         return False
 
 
-def provided_site(state_dir: Path) -> str:
-    """A directory holding just the packages AWS's Python runtimes provide (as symlinks)."""
-    site = state_dir / "runtime" / "python"
+def provided_site(state_dir: Path, interpreter: Interpreter) -> str:
+    """A directory holding just the packages AWS's Python runtimes provide (boto3...).
+
+    For cloudlet's own Python version they are links to its own packages; other versions get
+    their own copy, installed once per machine (in the user's cache) with that interpreter's
+    pip: boto3's current release may not run on an older Python, and on AWS too each runtime
+    ships the boto3 that suits it.
+    """
+    if interpreter.version == sys.version_info[:2]:
+        return _linked_site(state_dir / "runtime" / "python")
+    major, minor = interpreter.version
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cloudlet"
+    site = cache / "runtime" / f"python{major}.{minor}"
+    done = site / ".installed"
+    if not done.exists():
+        log.info("installing boto3 for Python %d.%d functions (once, into %s)", major, minor, site)
+        command = [
+            interpreter.path,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-script-location",
+            "--target",
+            str(site),
+            "boto3",
+        ]
+        try:
+            finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            finished = None
+            reason = str(error)
+        if finished is not None and finished.returncode == 0:
+            done.touch()
+        else:
+            reason = finished.stderr.strip().splitlines()[-1] if finished else reason
+            log.warning(
+                "Python %d.%d functions run without boto3: installing it failed (%s)",
+                major,
+                minor,
+                reason,
+            )
+    return str(site)
+
+
+def _linked_site(site: Path) -> str:
     site.mkdir(parents=True, exist_ok=True)
     for name in PROVIDED_PACKAGES:
         spec = importlib.util.find_spec(name)

@@ -7,6 +7,26 @@ const http = require("http");
 const path = require("path");
 const fs = require("fs");
 const { pathToFileURL } = require("url");
+const { Writable, finished } = require("stream");
+
+// Response streaming, as AWS's Node.js runtime offers it: a handler wrapped in
+// awslambda.streamifyResponse gets (event, responseStream, context) and writes chunks that
+// reach the caller as they are written.
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+global.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = "response";
+    return handler;
+  },
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.setContentType("application/vnd.awslambda.http-integration-response");
+      stream.write(JSON.stringify(metadata || {}));
+      stream.write(Buffer.alloc(8)); // the delimiter between the prelude and the body
+      return stream;
+    },
+  },
+};
 
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -94,6 +114,40 @@ function contextFor(headers) {
   };
 }
 
+function streamResponse(id, fn, event, context) {
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host, port, method: "POST", agent,
+      path: `${base}/invocation/${id}/response`,
+      headers: {
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    }, (response) => { response.resume(); response.on("end", resolve); });
+    request.on("error", reject);
+    const stream = new Writable({
+      write(chunk, encoding, callback) { request.write(chunk, callback); },
+    });
+    stream.setContentType = (type) => request.setHeader("Content-Type", type);
+    const fail = (error) => {
+      const body = errorOf(error);
+      console.error(`Invoke Error \t${JSON.stringify(body)}`);
+      request.addTrailers({
+        "Lambda-Runtime-Function-Error-Type": body.errorType,
+        "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(body)).toString("base64"),
+      });
+      request.end();
+    };
+    Promise.resolve()
+      .then(() => fn(event, stream, context))
+      .then(() => {
+        if (!stream.writableEnded) stream.end();
+        finished(stream, (error) => (error ? fail(error) : request.end()));
+      }, fail);
+  });
+}
+
 function runHandler(fn, event, context) {
   return new Promise((resolve, reject) => {
     const callback = (error, result) => (error ? reject(error) : resolve(result));
@@ -123,6 +177,10 @@ async function main() {
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
     try {
       const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
+      if (fn[STREAMING]) {
+        await streamResponse(id, fn, event, contextFor(next.headers));
+        continue;
+      }
       const result = await runHandler(fn, event, contextFor(next.headers));
       const body = result === undefined ? "null" : JSON.stringify(result);
       await call("POST", `/invocation/${id}/response`, body === undefined ? "null" : body);

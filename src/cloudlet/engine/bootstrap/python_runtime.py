@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 import traceback
+import types
 
 import channel
 
@@ -201,6 +202,19 @@ def marshal(response, ensure_ascii):
         raise FaultError("Runtime.MarshalError", f"Unable to marshal response: {error}") from None
 
 
+def is_stream(response):
+    """A cloudlet extension: a handler that returns a generator streams its response."""
+    return isinstance(response, types.GeneratorType)
+
+
+def as_bytes(chunk, ensure_ascii):
+    if isinstance(chunk, (bytes, bytearray)):
+        return bytes(chunk)
+    if isinstance(chunk, str):
+        return chunk.encode()
+    return marshal(chunk, ensure_ascii)
+
+
 # -- the loop -------------------------------------------------------------------------------
 
 
@@ -244,7 +258,13 @@ def serve(sock, handler, ready):
                 raise FaultError(
                     "Runtime.UnmarshalError", f"Unable to unmarshal input: {error}"
                 ) from None
-            body = marshal(handler(event, context), ensure_ascii)
+            response = handler(event, context)
+            if is_stream(response):
+                for chunk in response:
+                    channel.send(sock, {"t": "chunk"}, as_bytes(chunk, ensure_ascii))
+                body = b""
+            else:
+                body = marshal(response, ensure_ascii)
         except Exception as error:
             result = error_result(error, meta["id"])
             log_error(result)
