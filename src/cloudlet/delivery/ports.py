@@ -8,8 +8,9 @@ payload bytes), never a provider's internals.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 # -- functions (Lambda) ------------------------------------------------------------------------
 
@@ -105,8 +106,72 @@ class Functions(Protocol):
         """Queue an asynchronous invocation (InvocationType=Event) durably; its request id."""
 
 
+# -- queues (SQS) ------------------------------------------------------------------------------
+
+
+class QueueNotFound(LookupError):
+    """No queue has the ARN given (never created, or deleted since)."""
+
+
+class MessageRejected(ValueError):
+    """SQS refused a message (too large, bad attributes...); the text is SQS's reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """What a consumer of a queue needs to know about it."""
+
+    arn: str
+    fifo: bool
+    visibility_timeout: int  # seconds, the queue's default
+    dead_letter_arn: str | None = None  # its redrive policy's target, if it has one
+    max_receive_count: int | None = None
+
+
+class Queues(Protocol):
+    """SQS, for the services that consume queues (event source mappings) or send to them
+    (destinations, dead-letter queues). Messages are dicts as ReceiveMessage returns them,
+    with every system attribute and message attribute (binary values as bytes)."""
+
+    def describe(self, arn: str) -> QueueInfo | None:
+        """The queue `arn` names, or None."""
+
+    async def receive(
+        self, arn: str, limit: int, *, wait: float = 0.0, visibility: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` messages (beyond ReceiveMessage's 10), long-polling up to `wait`
+        seconds as ReceiveMessage does. Raises QueueNotFound."""
+
+    async def delete(self, arn: str, receipt_handles: Sequence[str]) -> None:
+        """Delete received messages; handles that no longer match are ignored."""
+
+    async def change_visibility(
+        self, arn: str, receipt_handles: Sequence[str], timeout: int
+    ) -> None:
+        """Make received messages visible again after `timeout` seconds (0: at once)."""
+
+    def watch(self, arn: str, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call `wake` whenever a message may have become receivable on the queue (sent,
+        or released); returns the function that stops watching."""
+
+    async def send(
+        self,
+        arn: str,
+        body: str,
+        *,
+        message_attributes: dict[str, dict[str, Any]] | None = None,
+        trace_header: str | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        sender: str | None = None,
+    ) -> str:
+        """Send a message as SendMessage would (committed on return); its MessageId.
+        Raises QueueNotFound, or MessageRejected with SQS's reason."""
+
+
 @dataclass
 class Ports:
     """The registry: one slot per service that others use; None until its provider is built."""
 
     functions: Functions | None = None
+    queues: Queues | None = None
