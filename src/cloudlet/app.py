@@ -38,7 +38,10 @@ class Cloudlet:
         self.platform = Platform(config, self.store, self.engine, self.logs)
         self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]
-        self.gateway = Gateway(config, self.services, self._internal, self._start, self._stop)
+        doors = [door for p in self.providers if (door := p.front_door()) is not None]
+        self.gateway = Gateway(
+            config, self.services, self._internal, self._start, self._stop, front_doors=doors
+        )
 
     async def _start(self) -> None:
         await self.engine.start()

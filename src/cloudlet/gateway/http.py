@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote
 
 
@@ -45,3 +46,13 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | AsyncIterator[bytes] = b""
+
+
+class FrontDoor(Protocol):
+    """An HTTP entrance of a service's own, beside the AWS APIs on the same port: API
+    Gateway invocations and Lambda function URLs. It claims requests by host name or path
+    prefix (`claims` must be cheap: it runs for every request) and answers them itself."""
+
+    def claims(self, request: Request) -> bool: ...
+
+    async def __call__(self, request: Request) -> Response: ...

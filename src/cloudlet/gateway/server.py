@@ -1,4 +1,5 @@
-"""The ASGI application on cloudlet's one port: AWS API calls and cloudlet's own `/_cloudlet/`.
+"""The ASGI application on cloudlet's one port: AWS API calls, services' own front doors (API
+Gateway invocations, function URLs), and cloudlet's own `/_cloudlet/`.
 
 A raw ASGI callable, no framework: the gateway's cost is on every request's path, and a
 framework's routing and request objects would be paid for nothing (see docs/benchmarks.md).
@@ -17,7 +18,7 @@ from cloudlet.config import Config
 from cloudlet.gateway.auth import Authenticator
 from cloudlet.gateway.catalog import ServiceEntry
 from cloudlet.gateway.errors import ServiceError, internal_failure
-from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.http import FrontDoor, Request, Response
 from cloudlet.gateway.protocols import WireProtocol
 from cloudlet.gateway.routing import RouteError, Router
 from cloudlet.gateway.sigv4 import parse_signature
@@ -38,8 +39,10 @@ class Gateway:
         internal: Internal,
         on_startup: Hook,
         on_shutdown: Hook,
+        front_doors: list[FrontDoor] | None = None,
     ) -> None:
         self.config = config
+        self.front_doors = front_doors or []
         self.router = Router(services)
         self.auth = Authenticator(config, services)
         self.internal = internal
@@ -80,7 +83,8 @@ class Gateway:
         if request.raw_path.startswith("/_cloudlet/"):
             response = await self.internal(request)
         else:
-            response = await self.handle(request)
+            door = next((door for door in self.front_doors if door.claims(request)), None)
+            response = await (door(request) if door is not None else self.handle(request))
         await _send(send, response)
 
     async def handle(self, request: Request) -> Response:
@@ -107,6 +111,7 @@ class Gateway:
                 operation.name,
                 f"http://{host}" if host else self.config.endpoint(),
                 identity.access_key_id,
+                request.headers.get("x-amzn-trace-id", ""),
             )
             result = await service.call(operation, ctx, params)
             response = operation.wire.serialize(result, request_id)

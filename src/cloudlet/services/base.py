@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from cloudlet.delivery.ports import Ports
 from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.http import FrontDoor
 from cloudlet.gateway.validate import Problem, coral_message
 
 if TYPE_CHECKING:
@@ -72,6 +73,11 @@ class Service:
 
     def drain(self) -> None:
         """Answer the requests that wait (long polls) now: the server is about to stop."""
+
+    def front_door(self) -> FrontDoor | None:
+        """The service's own HTTP entrance beside its API, if it has one (API Gateway's
+        invocation URLs, Lambda's function URLs)."""
+        return None
 
     def status(self) -> dict[str, Any]:
         """What `cloudlet status` shows for this service (counts of what it holds)."""
