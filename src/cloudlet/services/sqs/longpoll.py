@@ -1,8 +1,13 @@
-"""Long polling: receives that found nothing wait here until a queue may have a message."""
+"""Long polling: receives that found nothing wait here until a queue may have a message.
+
+Watchers (the queue port's `watch`) are called at the same moments, so that an event source
+mapping learns of a message as soon as a waiting receive would.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class Waiters:
@@ -10,6 +15,7 @@ class Waiters:
 
     def __init__(self) -> None:
         self._waiting: dict[int, set[asyncio.Future[None]]] = {}
+        self._watchers: dict[int, list[Callable[[], None]]] = {}
 
     async def wait(self, queue_id: int, timeout: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -29,7 +35,22 @@ class Waiters:
         for future in self._waiting.pop(queue_id, ()):
             if not future.done():
                 future.set_result(None)
+        for watcher in self._watchers.get(queue_id, ()):
+            watcher()
 
     def wake_all(self) -> None:
         for queue_id in list(self._waiting):
             self.wake(queue_id)
+
+    def watch(self, queue_id: int, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call `wake` each time the queue's receives are woken; returns the unwatch."""
+        self._watchers.setdefault(queue_id, []).append(wake)
+
+        def unwatch() -> None:
+            watchers = self._watchers.get(queue_id)
+            if watchers is not None and wake in watchers:
+                watchers.remove(wake)
+                if not watchers:
+                    del self._watchers[queue_id]
+
+        return unwatch

@@ -1,7 +1,8 @@
 """The SQS provider: queues in memory (a cache of their rows), messages in the store.
 
 `SqsService` gathers the operations (see `operations/`) and owns what runs beside them: the
-retention sweeper and the message move tasks.
+retention sweeper and the message move tasks. It serves other services as the queue port
+(`queue_port.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cloudlet.services.sqs.operations.dead_letters import DeadLetterOperations
 from cloudlet.services.sqs.operations.permissions import PermissionOperations
 from cloudlet.services.sqs.operations.queues import QueueOperations
 from cloudlet.services.sqs.query_traits import add_query_traits
+from cloudlet.services.sqs.queue_port import SqsQueues
 from cloudlet.services.sqs.sweeper import Sweeper
 
 # Name lists SQS checks itself, with its own errors (InvalidAttributeName) or leniency (a
@@ -37,6 +39,7 @@ class SqsService(QueueOperations, BatchOperations, DeadLetterOperations, Permiss
         self.move_tasks = MoveTaskRunner(self.store, self.registry, self.waiters, self.sequences)
         self.sweeper = Sweeper(self.store, self.registry, self.waiters, self.DELETED_QUEUE_WINDOW)
         self._background: asyncio.Task[None] | None = None
+        platform.ports.queues = SqsQueues(self)
 
     def patch_model(self, model: dict[str, Any]) -> None:
         shapes = model["shapes"]

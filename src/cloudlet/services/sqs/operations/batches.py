@@ -39,7 +39,7 @@ class BatchOperations(MessageOperations):
                 failed.append(failure(entry["Id"], error))
         if prepared:
             messages = [message for _, message in prepared]
-            await self._store_messages(queue, messages, ctx.access_key_id or ctx.account_id)
+            await self.store_messages(queue, messages, ctx.access_key_id or ctx.account_id)
         successful = [{"Id": entry_id, **message.answer} for entry_id, message in prepared]
         return {"Successful": successful, "Failed": failed}
 

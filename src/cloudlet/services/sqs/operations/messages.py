@@ -28,10 +28,10 @@ class MessageOperations(SqsBase):
         if queue.fifo:
             fifo_identity(queue, request, batch=False)
         message = prepare(queue, request)
-        await self._store_messages(queue, [message], ctx.access_key_id or ctx.account_id)
+        await self.store_messages(queue, [message], ctx.access_key_id or ctx.account_id)
         return message.answer
 
-    async def _store_messages(self, queue: Queue, messages: list[Outgoing], sender: str) -> None:
+    async def store_messages(self, queue: Queue, messages: list[Outgoing], sender: str) -> None:
         """Commit prepared messages, then wake the receives waiting on the queue.
 
         A FIFO message's answer gets its SequenceNumber (and, for a duplicate, the original's
@@ -61,6 +61,23 @@ class MessageOperations(SqsBase):
         queue = self._queue(ctx, request["QueueUrl"])
         limit, visibility, wait = _receive_settings(queue, request)
         attempt_id = request.get("ReceiveRequestAttemptId") if queue.fifo else None
+        taken = await self.claim_messages(queue, limit, visibility, wait, attempt_id)
+        if not taken:
+            return {}
+        system_names = wanted_system_attributes(request)
+        attribute_names = request.get("MessageAttributeNames") or []
+        return {"Messages": [render(row, queue.id, system_names, attribute_names) for row in taken]}
+
+    async def claim_messages(
+        self,
+        queue: Queue,
+        limit: int,
+        visibility: int,
+        wait: float,
+        attempt_id: str | None = None,
+    ) -> list[rows.Row]:
+        """Take up to `limit` messages out of sight, waiting up to `wait` seconds for some
+        (long polling): ReceiveMessage's work, which the queue port shares."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
@@ -81,19 +98,12 @@ class MessageOperations(SqsBase):
                 self.waiters.wake(claim_request.dead_letter.destination.queue_id)
             left = deadline - loop.time()
             if claim.rows or left <= 0 or self.draining or queue.id not in self.registry.by_id:
-                break
+                return claim.rows
             if claim.promoted:
                 continue  # another message of a FIFO group just became deliverable
             if claim.next_visible is not None:
                 left = min(left, max(claim.next_visible - time.time(), 0.001))
             await self.waiters.wait(queue.id, left)
-        if not claim.rows:
-            return {}
-        system_names = wanted_system_attributes(request)
-        attribute_names = request.get("MessageAttributeNames") or []
-        return {
-            "Messages": [render(row, queue.id, system_names, attribute_names) for row in claim.rows]
-        }
 
     async def delete_message(self, ctx: RequestContext, request: dict[str, Any]) -> None:
         queue = self._queue(ctx, request["QueueUrl"])
