@@ -39,6 +39,9 @@ class RequestContext:
     # Where the client reached us (`http://localhost:4566`), for URLs in answers.
     endpoint: str
     access_key_id: str = ""
+    # The caller's X-Ray trace header (X-Amzn-Trace-Id): an SDK inside a function sends the
+    # function's own, which is how an event's chain is followed (delivery/lineage.py).
+    trace_header: str = ""
 
 
 class Service:
