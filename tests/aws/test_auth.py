@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -280,17 +281,26 @@ def test_each_account_sees_only_its_own_queues(strict):
     assert "Messages" not in bob.receive_message(QueueUrl=bob_url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/sqs resolves a queue URL in any account: until queue policies are"
-    " enforced, another account's queue must be AccessDenied (403), as on AWS",
-)
 def test_another_accounts_queue_url_is_access_denied(strict):
     alice, bob = sqs_as(strict, *ALICE[:2]), sqs_as(strict, *BOB[:2])
     url = alice.create_queue(QueueName="private")["QueueUrl"]
     alice.send_message(QueueUrl=url, MessageBody="for alice only")
     error = refused(lambda: bob.receive_message(QueueUrl=url))
     assert code_and_status(error) == ("AccessDenied", 403)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{BOB[2]}:root"},
+                "Action": "sqs:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    alice.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    got = bob.receive_message(QueueUrl=url)["Messages"]  # the queue policy lets bob in
+    assert [m["Body"] for m in got] == ["for alice only"]
 
 
 def test_each_region_of_an_account_has_its_own_queues(strict):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cloudlet.services.base import Platform, RequestContext, Service
+from cloudlet.services.sqs.access import check_access
 from cloudlet.services.sqs.claims import DeadLetter
 from cloudlet.services.sqs.fifo import SequenceNumbers
 from cloudlet.services.sqs.longpoll import Waiters
@@ -37,7 +38,10 @@ class SqsBase(Service):
         self.waiters.wake_all()
 
     def _queue(self, ctx: RequestContext, url: str) -> Queue:
-        return self.registry.resolve(url, ctx.account_id, ctx.region)
+        queue = self.registry.resolve(url, ctx.account_id, ctx.region)
+        if queue.account != ctx.account_id:
+            check_access(queue, ctx.account_id, ctx.endpoint)
+        return queue
 
     def _dead_letter(self, queue: Queue) -> DeadLetter | None:
         """Where `queue`'s redrive policy sends messages, if it has one whose target exists."""

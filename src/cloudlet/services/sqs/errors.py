@@ -28,8 +28,14 @@ QUERY_CODES = {
     # Common errors the model has no shape for (added by SqsService.patch_model).
     INVALID_PARAMETER: "InvalidParameterValue",
     MISSING_PARAMETER: "MissingParameter",
+    "AccessDeniedException": "AccessDenied",
 }
-STATUS = {"OverLimit": 403, "PurgeQueueInProgress": 403, "ResourceNotFoundException": 404}
+STATUS = {
+    "OverLimit": 403,
+    "PurgeQueueInProgress": 403,
+    "ResourceNotFoundException": 404,
+    "AccessDeniedException": 403,
+}
 
 
 def sqs_error(code: str, message: str) -> ServiceError:
