@@ -41,6 +41,16 @@ class Config:
     log_level: str = "info"
     # Seconds a created or updated Lambda function stays Pending/InProgress (AWS: a few).
     lambda_state_delay: float = 0.0
+    # Seconds before an asynchronous invocation's first and second retry after a function
+    # error (AWS: about 1 and 2 minutes); tests and development shorten them.
+    async_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    # How many times faster than the clock asynchronous events age (MaximumEventAgeInSeconds):
+    # 60 makes the 60-second minimum pass in a second, for tests.
+    async_age_scale: float = 1.0
+    # Seconds a Kinesis stream shows CREATING, UPDATING or DELETING (AWS: seconds to minutes).
+    kinesis_state_delay: float = 0.0
+    # Enforce each Kinesis shard's write limits (1,000 records and 1 MiB a second), as AWS does.
+    kinesis_throttle: bool = False
 
     @property
     def strict_auth(self) -> bool:
@@ -84,6 +94,22 @@ class Config:
             values["lambda_state_delay"] = _float(
                 env["CLOUDLET_LAMBDA_STATE_DELAY"], "CLOUDLET_LAMBDA_STATE_DELAY"
             )
+        if "CLOUDLET_ASYNC_RETRY_DELAYS" in env:
+            values["async_retry_delays"] = _delays(
+                env["CLOUDLET_ASYNC_RETRY_DELAYS"], "CLOUDLET_ASYNC_RETRY_DELAYS"
+            )
+        if "CLOUDLET_ASYNC_AGE_SCALE" in env:
+            values["async_age_scale"] = _float(
+                env["CLOUDLET_ASYNC_AGE_SCALE"], "CLOUDLET_ASYNC_AGE_SCALE"
+            )
+        if "CLOUDLET_KINESIS_STATE_DELAY" in env:
+            values["kinesis_state_delay"] = _float(
+                env["CLOUDLET_KINESIS_STATE_DELAY"], "CLOUDLET_KINESIS_STATE_DELAY"
+            )
+        if "CLOUDLET_KINESIS_THROTTLE" in env:
+            values["kinesis_throttle"] = env["CLOUDLET_KINESIS_THROTTLE"].strip().lower() in (
+                "1", "true", "yes", "on"
+            )  # fmt: skip
         account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
         values["credentials"] = tuple(
             parse_credentials(env.get("CLOUDLET_CREDENTIALS", ""), account)
@@ -95,6 +121,14 @@ class Config:
             raise ConfigError(f"CLOUDLET_AUTH must be 'auto' or 'strict', not {self.auth!r}")
         if self.sync not in ("normal", "full"):
             raise ConfigError(f"CLOUDLET_SYNC must be 'normal' or 'full', not {self.sync!r}")
+        if not self.async_retry_delays or min(self.async_retry_delays) < 0:
+            raise ConfigError(
+                "CLOUDLET_ASYNC_RETRY_DELAYS must be one or more seconds, e.g. 60,120"
+            )
+        if self.async_age_scale <= 0:
+            raise ConfigError(
+                f"CLOUDLET_ASYNC_AGE_SCALE must be a positive number, not {self.async_age_scale}"
+            )
         if not (0 < self.port < 65536):
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
@@ -161,3 +195,8 @@ def _float(text: str, name: str) -> float:
         return float(text)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {text!r}") from None
+
+
+def _delays(text: str, name: str) -> tuple[float, ...]:
+    """Seconds separated by commas: `60,120`."""
+    return tuple(_float(part.strip(), name) for part in text.split(",") if part.strip())

@@ -94,6 +94,7 @@ class AliasOperations(LambdaCore):
             await self.provisioner.stop(function, name)
             del function.provisioned[name]
         del function.aliases[name]
+        await self.drop_event_config(function, name)
 
     def _alias(self, function: Function, name: str) -> Alias:
         alias = function.aliases.get(name)

@@ -162,6 +162,11 @@ class LambdaCore(Service):
             raise function_not_found(function.qualified_arn(qualifier))
         return version
 
+    async def drop_event_config(self, function: Function, qualifier: str) -> None:
+        """A deleted version's or alias's asynchronous invocation settings go with it."""
+        if function.event_configs.pop(qualifier, None) is not None:
+            await self.registry.save(function)
+
     # -- the update life cycle ---------------------------------------------------------------
 
     def check_updatable(self, function: Function, revision_id: str | None = None) -> None:

@@ -23,6 +23,7 @@ from cloudlet.services.lambda_.errors import (
     function_not_found,
     invalid_parameter,
 )
+from cloudlet.services.lambda_.event_configs import check_dead_letter
 from cloudlet.services.lambda_.model import Function, LayerUse, Version, timestamp
 from cloudlet.services.lambda_.names import (
     LATEST,
@@ -81,6 +82,7 @@ class FunctionOperations(LambdaCore):
                 " deployment packages."
             )
         check_settings(request)
+        check_dead_letter(self.platform.ports, request.get("DeadLetterConfig"))
         layers = self.layers_for(ctx, request.get("Layers") or [])
         self.creating.add(key)
         try:
@@ -201,6 +203,7 @@ class FunctionOperations(LambdaCore):
         function = self.unqualified(ctx, request["FunctionName"])
         self.check_updatable(function, request.get("RevisionId"))
         check_settings(request)
+        check_dead_letter(self.platform.ports, request.get("DeadLetterConfig"))
         latest = function.latest
         layers = latest.layers
         if request.get("Layers") is not None:
@@ -281,6 +284,7 @@ class FunctionOperations(LambdaCore):
             await self.provisioner.stop(function, qualifier)
             del function.provisioned[qualifier]
         del function.versions[qualifier]
+        await self.drop_event_config(function, qualifier)
         self.background(self.collect_code())
 
     # -- layers -------------------------------------------------------------------------------
@@ -363,6 +367,8 @@ def apply_settings(config: dict[str, Any], request: dict[str, Any]) -> None:
     for name in _PLAIN_SETTINGS:
         if request.get(name) is not None:
             config[name] = request[name]
+    if not (config.get("DeadLetterConfig") or {}).get("TargetArn"):
+        config.pop("DeadLetterConfig", None)  # an empty TargetArn removes the queue
     environment = request.get("Environment")
     if environment is not None:
         variables = environment.get("Variables") or {}

@@ -2,7 +2,8 @@
 
 RequestResponse runs the function and answers with its result (or its error, with
 `X-Amz-Function-Error`); DryRun checks everything and answers 204; Event is queued durably
-and run in the background (events.py).
+and run in the background by delivery's AsyncInvoker, through the function port
+(function_port.py), with the function's retry and destination settings (event_configs.py).
 """
 
 from __future__ import annotations
@@ -11,26 +12,27 @@ import base64
 import binascii
 import json
 import random
-import time
 from typing import Any
 
 import orjson
 
+from cloudlet.delivery.async_invoke import AsyncInvoker
+from cloudlet.delivery.ports import FunctionThrottled, InvokeRefused
 from cloudlet.engine.concurrency import Throttled
-from cloudlet.engine.environment import InvokeRequest
+from cloudlet.engine.environment import InvokeRequest, InvokeResult
 from cloudlet.engine.runtimes import RuntimeMismatch
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.base import Platform, RequestContext
-from cloudlet.services.lambda_.core import LambdaCore, check_invocable, log
+from cloudlet.services.lambda_.core import LambdaCore, check_invocable
 from cloudlet.services.lambda_.errors import request_too_large, throttled
-from cloudlet.services.lambda_.events import Event, EventQueue
+from cloudlet.services.lambda_.function_port import LambdaFunctions
 from cloudlet.services.lambda_.model import Function, Version
 from cloudlet.services.lambda_.names import LATEST
+from cloudlet.services.lambda_.recursion import trace_for
 
 SYNC_PAYLOAD_LIMIT = 6_291_456  # 6 MB, a synchronous invocation's request
 RESPONSE_LIMIT = 6_291_556  # what Lambda's error message names for the response
 EVENT_PAYLOAD_LIMIT = 1_048_576  # 1 MB, an asynchronous invocation's payload
-MAXIMUM_EVENT_AGE = 21_600  # seconds an event may wait (throttled) before Lambda drops it
 TAIL_BYTES = 4096
 _TOO_LARGE_RESPONSE = orjson.dumps(
     {
@@ -43,15 +45,22 @@ _TOO_LARGE_RESPONSE = orjson.dumps(
 
 class InvokeOperations(LambdaCore):
     def __init__(self, platform: Platform) -> None:
+        # The queue's table comes first: Lambda's migrations move older queued events into it.
+        self.async_invoker = AsyncInvoker(
+            platform.store,
+            platform.ports,
+            retry_delays=platform.config.async_retry_delays,
+            age_scale=platform.config.async_age_scale,
+        )
         super().__init__(platform)
-        self.events = EventQueue(self.store, self.run_event)
+        platform.ports.functions = LambdaFunctions(self)
 
     async def start(self) -> None:
         await super().start()
-        await self.events.start()
+        await self.async_invoker.start()
 
     async def stop(self) -> None:
-        await self.events.stop()
+        await self.async_invoker.stop()
         await super().stop()
 
     async def invoke(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -74,38 +83,74 @@ class InvokeOperations(LambdaCore):
             return {"StatusCode": 204}
         invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
         if kind == "Event":
-            return await self.queue_event(function, ref.qualifier, payload or b"{}", ctx)
-        client_context = decode_client_context(request.get("ClientContext"))
-        spec = await self.execution.spec(function, version)
-        invocation = InvokeRequest(
-            ctx.request_id,
-            payload or b"{}",
-            invoked_arn,
-            client_context=client_context,
-            want_tail=request.get("LogType") == "Tail",
-        )
+            await self.async_invoker.put(
+                invoked_arn, payload or b"{}", ctx.request_id, ctx.trace_header
+            )
+            return {"StatusCode": 202}
+        want_tail = request.get("LogType") == "Tail"
         try:
-            result = await self.engine.invoke(spec, invocation)
-        except Throttled as refused:
-            raise throttled(refused.reason) from None
-        except RuntimeMismatch as mismatch:
-            raise ServiceError(
-                "InvalidRuntimeException", str(mismatch), status=502, sender_fault=False
-            ) from None
+            result = await self.run(
+                function,
+                version,
+                invoked_arn,
+                payload or b"{}",
+                request_id=ctx.request_id,
+                trace_header=ctx.trace_header,
+                client_context=decode_client_context(request.get("ClientContext")),
+                want_tail=want_tail,
+            )
+        except InvokeRefused as refused:
+            raise refusal(refused) from None
         answer: dict[str, Any] = {
             "StatusCode": 200,
             "Payload": result.payload,
             "ExecutedVersion": version.number,
         }
-        if len(result.payload) > RESPONSE_LIMIT:
-            answer["Payload"] = _TOO_LARGE_RESPONSE
-            answer["FunctionError"] = "Unhandled"
-        elif result.function_error:
+        if result.function_error:
             answer["FunctionError"] = result.function_error
-        if invocation.want_tail:
+        if want_tail:
             tail = result.log_tail.encode("utf-8")[-TAIL_BYTES:]
             answer["LogResult"] = base64.b64encode(tail).decode("ascii")
         return answer
+
+    async def run(
+        self,
+        function: Function,
+        version: Version,
+        invoked_arn: str,
+        payload: bytes,
+        *,
+        request_id: str,
+        trace_header: str = "",
+        client_context: dict[str, Any] | None = None,
+        want_tail: bool = False,
+    ) -> InvokeResult:
+        """Run `version` on the engine: the one path of every invocation, synchronous or not.
+
+        Raises InvokeRefused: throttled, a recursive loop stopped, a runtime cloudlet lacks.
+        """
+        invocation = InvokeRequest(
+            request_id,
+            payload,
+            invoked_arn,
+            client_context=client_context,
+            trace_id=trace_for(function, trace_header),
+            want_tail=want_tail,
+        )
+        spec = await self.execution.spec(function, version)
+        try:
+            result = await self.engine.invoke(spec, invocation)
+        except Throttled as refused:
+            # Reserved concurrency 0 stops a function: its events are not retried.
+            raise FunctionThrottled(refused.reason, retryable=function.reserved != 0) from None
+        except RuntimeMismatch as mismatch:
+            raise InvokeRefused(
+                502, "InvalidRuntimeException", str(mismatch), retryable=True
+            ) from None
+        if len(result.payload) > RESPONSE_LIMIT:
+            result.payload = _TOO_LARGE_RESPONSE
+            result.function_error = "Unhandled"
+        return result
 
     def pick(self, function: Function, qualifier: str | None) -> Version:
         """The version an invocation runs: an alias's weights decide between its two."""
@@ -121,49 +166,14 @@ class InvokeOperations(LambdaCore):
             draw -= weight
         return self.resolve(function, qualifier)
 
-    async def queue_event(
-        self, function: Function, qualifier: str | None, payload: bytes, ctx: RequestContext
-    ) -> dict[str, Any]:
-        """Accept an asynchronous invocation (InvocationType=Event)."""
-        await self.events.put(
-            function.account, function.region, function.name, qualifier, payload, ctx.request_id
-        )
-        return {"StatusCode": 202}
 
-    async def run_event(self, event: Event) -> bool:
-        """Run a queued event; False if it must wait (throttled, or the function not ready)."""
-        if time.time() - event.received > MAXIMUM_EVENT_AGE:
-            log.info(
-                "dropping event %s: older than %d seconds", event.request_id, MAXIMUM_EVENT_AGE
-            )
-            return True
-        function = self.registry.functions.get((event.account, event.region, event.name))
-        if function is None:
-            log.info("dropping event %s: function %s is gone", event.request_id, event.name)
-            return True
-        try:
-            version = self.pick(function, event.qualifier)
-        except ServiceError:
-            log.info(
-                "dropping event %s: %s has no %s", event.request_id, event.name, event.qualifier
-            )
-            return True
-        if version.config.get("State") != "Active":
-            return False
-        spec = await self.execution.spec(function, version)
-        arn = function.qualified_arn(event.qualifier) if event.qualifier else function.arn
-        try:
-            result = await self.engine.invoke(
-                spec, InvokeRequest(event.request_id, event.payload, arn)
-            )
-        except Throttled:
-            return False
-        except RuntimeMismatch as mismatch:
-            log.warning("event %s not run: %s", event.request_id, mismatch)
-            return True
-        if result.function_error:
-            log.info("event %s: %s failed (not retried yet)", event.request_id, function.arn)
-        return True
+def refusal(refused: InvokeRefused) -> ServiceError:
+    """Invoke's error for an invocation Lambda did not run."""
+    if isinstance(refused, FunctionThrottled):
+        return throttled(refused.reason)
+    return ServiceError(
+        refused.code, refused.message, status=refused.status, sender_fault=refused.status < 500
+    )
 
 
 def check_json(payload: bytes) -> None:

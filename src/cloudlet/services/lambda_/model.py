@@ -106,6 +106,9 @@ class Function:
     tags: dict[str, str] = field(default_factory=dict)
     reserved: int | None = None  # reserved concurrency
     last_version: int = 0  # version numbers are never reused
+    # FunctionEventInvokeConfig per qualifier ($LATEST, a version or an alias), as answered.
+    event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recursive_loop: str = "Terminate"  # what Lambda does about a recursive loop (or "Allow")
     # Set while an update is being applied, so that a concurrent one is refused.
     updating: bool = False
 
@@ -127,7 +130,13 @@ class Function:
         return [self.latest, *self.versions.values()]
 
     def row(self) -> dict[str, Any]:
-        return {"tags": self.tags, "reserved": self.reserved, "last_version": self.last_version}
+        return {
+            "tags": self.tags,
+            "reserved": self.reserved,
+            "last_version": self.last_version,
+            "event_configs": self.event_configs,
+            "recursive_loop": self.recursive_loop,
+        }
 
 
 @dataclass(eq=False)

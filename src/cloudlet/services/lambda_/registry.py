@@ -56,6 +56,8 @@ class Registry:
                 tags=row["tags"],
                 reserved=row["reserved"],
                 last_version=row["last_version"],
+                event_configs=row.get("event_configs", {}),
+                recursive_loop=row.get("recursive_loop", "Terminate"),
             )
         for account, region, name, alias, data in tx.execute(
             "SELECT account, region, name, alias, data FROM lambda_aliases"

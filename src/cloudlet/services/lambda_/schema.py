@@ -1,6 +1,9 @@
 """Lambda's tables: one row per function, version, alias, provisioned configuration and layer
-version, each holding its document as JSON (the service keeps them all in memory), and the
-queue of asynchronous invocations."""
+version, each holding its document as JSON (the service keeps them all in memory).
+
+Asynchronous invocations queue in delivery's `async_invocations` table; the events an older
+cloudlet queued in `lambda_events` move there (the invoker creates its table first).
+"""
 
 from cloudlet.store import Migration
 
@@ -62,5 +65,13 @@ MIGRATIONS: list[Migration] = [
         request_id TEXT NOT NULL,
         received REAL NOT NULL
     );
+    """,
+    """
+    INSERT INTO async_invocations (function_arn, payload, request_id, trace_header, received, due)
+    SELECT 'arn:aws:lambda:' || region || ':' || account || ':function:' || name
+               || COALESCE(':' || qualifier, ''),
+           payload, request_id, '', received, received
+    FROM lambda_events ORDER BY id;
+    DROP TABLE lambda_events;
     """,
 ]

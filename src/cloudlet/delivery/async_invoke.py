@@ -1,0 +1,304 @@
+"""Asynchronous invocations: a durable queue of events, retried and recorded as Lambda does.
+
+Anything may queue an event for a function (Lambda's Invoke with InvocationType=Event; S3,
+SNS and EventBridge notifications later): `put` returns once the event is a committed row.
+Events run through the `Functions` port, within the function's concurrency:
+
+- a function error is retried after `retry_delays` (AWS: about 1, then 2 minutes), up to the
+  function's MaximumRetryAttempts (0-2, default 2);
+- a throttle or system error is retried with backoff (1 s doubling to 5 minutes) until the
+  event is MaximumEventAgeInSeconds old (default 6 hours);
+- then the invocation record goes to the OnFailure destination (RetriesExhausted or
+  EventAgeExceeded) and the event to the dead-letter queue; a success's record goes to
+  OnSuccess. Events refused for good (a recursive loop stopped, reserved concurrency 0)
+  fail at once.
+
+Every change of an event's state (an attempt counted, a retry's due time) is written to its
+row before the event waits, and the row is deleted only once the event is settled, its records
+delivered: after a crash every event runs again from its last committed state, so an event is
+run at least once, as on AWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cloudlet.delivery.destinations import DeliveryFailed, deliver
+from cloudlet.delivery.invocation_records import (
+    EVENT_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    SUCCESS,
+    Outcome,
+    dead_letter_attributes,
+    record,
+)
+from cloudlet.delivery.ports import FunctionTarget, Invocation, InvokeRefused, Ports
+from cloudlet.store import Migration, Store, Tx
+
+log = logging.getLogger("cloudlet.delivery")
+
+MAX_RUNNING = 64  # events in flight at once, across functions
+FIRST_BACKOFF = 1.0  # seconds before a throttled event is tried again; doubles each time
+MAX_BACKOFF = 300.0
+
+MIGRATIONS: list[Migration] = [
+    """
+    CREATE TABLE async_invocations (
+        id INTEGER PRIMARY KEY,
+        function_arn TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        request_id TEXT NOT NULL,
+        trace_header TEXT NOT NULL,
+        received REAL NOT NULL,
+        due REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        refusals INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+]
+
+_COLUMNS = "id, function_arn, payload, request_id, trace_header, received, due, attempts, refusals"
+
+
+@dataclass(eq=False, slots=True)
+class Event:
+    """One queued invocation and its retry state (a row of async_invocations)."""
+
+    id: int
+    function_arn: str  # as invoked: unqualified, or with a version or alias
+    payload: bytes
+    request_id: str
+    trace_header: str
+    received: float  # when it was accepted: its age counts from here
+    due: float  # when it may run next
+    attempts: int = 0  # invocations that ran (the record's approximateInvokeCount)
+    refusals: int = 0  # throttles and system errors in a row, for the backoff
+    # How the last attempt ended, for the record of an event that then ages out (kept in
+    # memory only: after a restart the record says what an aged-out event usually met).
+    last: Outcome | None = None
+
+    def __lt__(self, other: Event) -> bool:
+        return (self.due, self.id) < (other.due, other.id)
+
+
+class AsyncInvoker:
+    def __init__(
+        self,
+        store: Store,
+        ports: Ports,
+        *,
+        retry_delays: Sequence[float] = (60.0, 120.0),
+        age_scale: float = 1.0,
+    ) -> None:
+        store.migrate("async_invocations", MIGRATIONS)
+        self.store = store
+        self.ports = ports
+        self.retry_delays = tuple(retry_delays) or (0.0,)
+        self.age_scale = age_scale  # event ages count this much faster (tests)
+        self.waiting: list[Event] = []  # a heap by due time
+        self.running: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(MAX_RUNNING)
+        self.wakeup = asyncio.Event()
+        self.worker: asyncio.Task[None] | None = None
+
+    # -- accepting ----------------------------------------------------------------------------
+
+    async def put(
+        self, function_arn: str, payload: bytes, request_id: str, trace_header: str = ""
+    ) -> None:
+        """Queue an event for `function_arn`; return once it is committed."""
+        now = time.time()
+
+        def insert(tx: Tx) -> int:
+            return int(
+                tx.execute(
+                    "INSERT INTO async_invocations (function_arn, payload, request_id,"
+                    " trace_header, received, due) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    (function_arn, payload, request_id, trace_header, now, now),
+                ).fetchone()[0]
+            )
+
+        event_id = await self.store.write(insert)
+        self._schedule(Event(event_id, function_arn, payload, request_id, trace_header, now, now))
+
+    def pending(self) -> int:
+        return len(self.waiting) + len(self.running)
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume what was queued before the last stop (or crash), then whatever arrives."""
+
+        def load(tx: Tx) -> list[Event]:
+            rows = tx.execute(f"SELECT {_COLUMNS} FROM async_invocations ORDER BY id").fetchall()
+            return [Event(row[0], row[1], bytes(row[2]), *row[3:]) for row in rows]
+
+        for event in await self.store.read(load):
+            heapq.heappush(self.waiting, event)
+        self.worker = asyncio.create_task(self._work())
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self.worker, *self.running) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _schedule(self, event: Event) -> None:
+        heapq.heappush(self.waiting, event)
+        self.wakeup.set()
+
+    async def _work(self) -> None:
+        while True:
+            now = time.time()
+            while self.waiting and self.waiting[0].due <= now:
+                await self.slots.acquire()
+                task = asyncio.create_task(self._run(heapq.heappop(self.waiting)))
+                self.running.add(task)
+                task.add_done_callback(self.running.discard)
+            self.wakeup.clear()
+            timeout = self.waiting[0].due - time.time() if self.waiting else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout)
+
+    async def _run(self, event: Event) -> None:
+        try:
+            await self._attempt(event)
+        except Exception:
+            log.exception("asynchronous invocation %s failed", event.request_id)
+            await self._back_off(event, None)
+        finally:
+            self.slots.release()
+
+    async def _attempt(self, event: Event) -> None:
+        functions = self.ports.functions
+        target = functions.resolve(event.function_arn) if functions is not None else None
+        if functions is None or target is None:
+            log.info("dropping event %s: %s is gone", event.request_id, event.function_arn)
+            await self._delete(event)
+            return
+        if self._expired(event, target, time.time()):
+            outcome = event.last or Outcome(429, error_message="Rate Exceeded.")
+            await self._fail(event, target, EVENT_AGE_EXCEEDED, outcome)
+            return
+        try:
+            result = await functions.invoke(
+                event.function_arn,
+                event.payload,
+                request_id=event.request_id,
+                trace_header=event.trace_header,
+            )
+        except InvokeRefused as refused:
+            event.last = Outcome(refused.status, error_message=refused.message)
+            if refused.retryable:
+                await self._back_off(event, target)
+            else:
+                await self._fail(event, target, RETRIES_EXHAUSTED, event.last)
+            return
+        event.attempts += 1
+        outcome = event.last = _outcome(result)
+        if result.function_error is None:
+            await self._settle(event, target, SUCCESS, outcome)
+        elif event.attempts > target.settings.maximum_retry_attempts:
+            await self._fail(event, target, RETRIES_EXHAUSTED, outcome)
+        else:
+            delay = self.retry_delays[min(event.attempts, len(self.retry_delays)) - 1]
+            event.refusals = 0
+            await self._retry(event, target, time.time() + delay)
+
+    # -- state changes ------------------------------------------------------------------------
+
+    async def _back_off(self, event: Event, target: FunctionTarget | None) -> None:
+        """A throttle or system error: try again later, sooner at first."""
+        delay = min(FIRST_BACKOFF * 2**event.refusals, MAX_BACKOFF)
+        event.refusals += 1
+        await self._retry(event, target, time.time() + delay)
+
+    async def _retry(self, event: Event, target: FunctionTarget | None, due: float) -> None:
+        if target is not None:
+            # Past its maximum age the event is not run again: wake it then, to fail it.
+            due = min(due, self._expiry(event, target))
+        event.due = due
+        values = (event.due, event.attempts, event.refusals, event.id)
+
+        def update(tx: Tx) -> None:
+            tx.execute(
+                "UPDATE async_invocations SET due = ?, attempts = ?, refusals = ? WHERE id = ?",
+                values,
+            )
+
+        await self.store.write(update)
+        self._schedule(event)
+
+    async def _fail(
+        self, event: Event, target: FunctionTarget, condition: str, outcome: Outcome
+    ) -> None:
+        settings = target.settings
+        if settings.dead_letter:
+            await self._deliver(
+                event,
+                settings.dead_letter,
+                event.payload,
+                dead_letter_attributes(event.request_id, outcome),
+            )
+        await self._settle(event, target, condition, outcome)
+
+    async def _settle(
+        self, event: Event, target: FunctionTarget, condition: str, outcome: Outcome
+    ) -> None:
+        """The event is done: its record goes to the destination for `condition`, if any."""
+        settings = target.settings
+        destination = settings.on_success if condition == SUCCESS else settings.on_failure
+        if destination:
+            body = record(
+                request_id=event.request_id,
+                function_arn=target.qualified_arn,
+                condition=condition,
+                invoke_count=event.attempts,
+                request_payload=event.payload,
+                outcome=outcome,
+            )
+            await self._deliver(event, destination, body)
+        elif condition != SUCCESS and not settings.dead_letter:
+            log.info("event %s discarded: %s", event.request_id, condition)
+        await self._delete(event)
+
+    async def _deliver(
+        self,
+        event: Event,
+        arn: str,
+        body: bytes,
+        attributes: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        try:
+            await deliver(self.ports, arn, body, attributes, event.trace_header)
+        except DeliveryFailed as failed:
+            # Lambda counts a DestinationDeliveryFailures metric and drops the record.
+            log.warning("record of event %s not delivered: %s", event.request_id, failed)
+
+    async def _delete(self, event: Event) -> None:
+        def delete(tx: Tx) -> None:
+            tx.execute("DELETE FROM async_invocations WHERE id = ?", (event.id,))
+
+        await self.store.write(delete)
+
+    # -- ages ---------------------------------------------------------------------------------
+
+    def _expiry(self, event: Event, target: FunctionTarget) -> float:
+        return event.received + target.settings.maximum_event_age / self.age_scale
+
+    def _expired(self, event: Event, target: FunctionTarget, now: float) -> bool:
+        return now >= self._expiry(event, target)
+
+
+def _outcome(result: Invocation) -> Outcome:
+    return Outcome(
+        result.status_code, result.executed_version, result.function_error, result.payload
+    )
