@@ -43,6 +43,14 @@ def record(event, context):
     with open(event["requestPayload"]["out"], "w") as out:
         json.dump(event, out)
 
+def forward(event, context):
+    # Sends each message it gets back to the queue it came from: a loop through SQS.
+    for message in event["Records"]:
+        _note(json.loads(message["body"]))
+        boto3.client("sqs").send_message(
+            QueueUrl=os.environ["QUEUE_URL"], MessageBody=message["body"]
+        )
+
 def again(event, context):
     # Invokes itself asynchronously, forever: a recursive loop Lambda stops.
     _note(event)
@@ -347,6 +355,40 @@ def test_recursive_loop_runs_on_when_the_function_allows_it(lam, tmp_path):
         time.sleep(0.1)
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)  # stop it
     assert len(lines(log)) > 20
+
+
+def test_recursive_loop_through_a_queue_is_stopped_after_16_rounds(lam, sqs, tmp_path):
+    dead_url, dead_arn = queue(sqs)
+    url, arn = queue(sqs)
+    redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": "1"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(redrive)})
+    name = function(lam, "forward", Environment={"Variables": {"QUEUE_URL": url}})
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+    log = tmp_path / "rounds"
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"log": str(log)}))
+    message = receive(sqs, dead_url, timeout=60)
+    assert json.loads(message["Body"]) == {"log": str(log)}
+    assert len(lines(log)) == 16
+
+
+def test_a_send_from_a_traced_caller_keeps_its_trace_header(sqs):
+    url, _ = queue(sqs)
+    header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0;Lineage=0a1b2c3d:4"
+
+    def add_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    sqs.meta.events.register_first("before-sign.sqs.SendMessage", add_header)
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="traced")
+    finally:
+        sqs.meta.events.unregister("before-sign.sqs.SendMessage", add_header)
+    sqs.send_message(QueueUrl=url, MessageBody="not traced")
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"]
+    )["Messages"]
+    traces = {m["Body"]: m.get("Attributes", {}).get("AWSTraceHeader") for m in received}
+    assert traces == {"traced": header, "not traced": None}
 
 
 def test_synchronous_invoke_past_16_rounds_is_refused(lam):

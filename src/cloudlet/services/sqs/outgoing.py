@@ -67,8 +67,12 @@ def fifo_identity(queue: Queue, entry: dict[str, Any], *, batch: bool) -> None:
         )
 
 
-def prepare(queue: Queue, entry: dict[str, Any]) -> Outgoing:
-    """Check one message (SendMessage's input or a batch entry) against `queue`."""
+def prepare(queue: Queue, entry: dict[str, Any], trace_header: str = "") -> Outgoing:
+    """Check one message (SendMessage's input or a batch entry) against `queue`.
+
+    `trace_header` is the request's X-Amzn-Trace-Id: the message's AWSTraceHeader unless the
+    entry sets one (an SDK in a Lambda function sends its own, so the chain is followed).
+    """
     body = entry.get("MessageBody")
     if not body:
         raise missing_parameter("MessageBody")
@@ -90,7 +94,6 @@ def prepare(queue: Queue, entry: dict[str, Any]) -> Outgoing:
             "One or more parameters are invalid. Reason: Message must be shorter than "
             f"{queue.max_size} bytes."
         )
-    trace_header = None
     system = entry.get("MessageSystemAttributes")
     if system:
         message_attributes.check_system_attributes(system)
@@ -101,7 +104,7 @@ def prepare(queue: Queue, entry: dict[str, Any]) -> Outgoing:
         answer["MessageId"],
         body,
         stored,
-        trace_header,
+        trace_header or None,
         _delay(queue, entry.get("DelaySeconds")),
         group_id,
         dedup_id,

@@ -34,7 +34,7 @@ class BatchOperations(MessageOperations):
         failed = []
         for entry in entries:
             try:
-                prepared.append((entry["Id"], prepare(queue, entry)))
+                prepared.append((entry["Id"], prepare(queue, entry, ctx.trace_header)))
             except ServiceError as error:
                 failed.append(failure(entry["Id"], error))
         if prepared:

@@ -27,7 +27,7 @@ class MessageOperations(SqsBase):
         queue = self._queue(ctx, request["QueueUrl"])
         if queue.fifo:
             fifo_identity(queue, request, batch=False)
-        message = prepare(queue, request)
+        message = prepare(queue, request, ctx.trace_header)
         await self.store_messages(queue, [message], ctx.access_key_id or ctx.account_id)
         return message.answer
 
