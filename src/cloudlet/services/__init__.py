@@ -13,6 +13,7 @@ def provider_classes() -> list[type[Service]]:
     from cloudlet.services.dynamodb import DynamoDBService
     from cloudlet.services.dynamodbstreams import DynamoDBStreamsService
     from cloudlet.services.iam import IamService
+    from cloudlet.services.kinesis import KinesisService
     from cloudlet.services.lambda_ import LambdaService
     from cloudlet.services.logs import LogsService
     from cloudlet.services.sqs import SqsService
@@ -26,4 +27,5 @@ def provider_classes() -> list[type[Service]]:
         LambdaService,
         DynamoDBService,
         DynamoDBStreamsService,
+        KinesisService,
     ]
