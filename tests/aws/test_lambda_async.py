@@ -5,6 +5,7 @@ events age 60 times faster (CLOUDLET_ASYNC_AGE_SCALE): a 60-second maximum age i
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from lambda_support import create_function, unique
 
+from cloudlet.delivery.lineage import function_hash
 from conftest import client
 from server import Server
 
@@ -24,7 +26,8 @@ import boto3
 def _note(event):
     if "log" in event:
         with open(event["log"], "a") as out:
-            out.write(json.dumps({"at": time.time(), "trace": os.environ["_X_AMZN_TRACE_ID"]}) + "\\n")
+            note = {"at": time.time(), "trace": os.environ["_X_AMZN_TRACE_ID"]}
+            out.write(json.dumps(note) + "\\n")
 
 def ok(event, context):
     _note(event)
@@ -152,7 +155,7 @@ def test_failing_event_is_retried_then_its_record_goes_to_the_failure_queue(lam,
 
     attempts = [entry["at"] for entry in lines(log)]
     assert len(attempts) == 3
-    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     assert gaps[0] >= RETRY_DELAYS[0] and gaps[1] >= RETRY_DELAYS[1]
 
 
@@ -394,8 +397,6 @@ def test_a_send_from_a_traced_caller_keeps_its_trace_header(sqs):
 def test_synchronous_invoke_past_16_rounds_is_refused(lam):
     name = function(lam, "ok")
     arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    from cloudlet.delivery.lineage import function_hash
-
     header = f"Root=1-5759e988-bd862e3fe1be46a994272793;Lineage={function_hash(arn)}:16"
 
     def add_header(request, **_):
