@@ -17,6 +17,7 @@ from cloudlet.engine.engine import Engine
 from cloudlet.gateway.catalog import load_service
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.server import Gateway
+from cloudlet.issuer import DISCOVERY_SUFFIX, ISSUER_PATH, JWKS_SUFFIX, LocalIssuer
 from cloudlet.logstore import LogStore
 from cloudlet.services import provider_classes
 from cloudlet.services.base import Platform
@@ -34,6 +35,7 @@ class Cloudlet:
         self.started_at = time.time()
         self.store = open_store(str(config.database_path), sync=config.sync)
         self.logs = LogStore(self.store)
+        self.issuer = LocalIssuer(config.state_dir)
         self.engine = Engine(config.state_dir, self.logs.sink)
         self.platform = Platform(config, self.store, self.engine, self.logs)
         self.providers = [cls(self.platform) for cls in provider_classes()]
@@ -79,8 +81,22 @@ class Cloudlet:
             body = orjson.dumps({"status": "running", "version": __version__})
         elif request.raw_path in ("/_cloudlet/status", "/_cloudlet/status/"):
             body = orjson.dumps(self.status())
+        elif request.raw_path.startswith(ISSUER_PATH + "/"):
+            return await self._issuer(request)
         elif request.raw_path.startswith(CODE_URL_PATH):
             return await self._code_archive(request.raw_path.removeprefix(CODE_URL_PATH))
+        else:
+            return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
+        return Response(200, [("content-type", "application/json")], body)
+
+    async def _issuer(self, request: Request) -> Response:
+        """The local token issuer's OpenID discovery document and JWKS (see issuer.py)."""
+        issuer = f"http://{request.host or self.config.endpoint()[7:]}{ISSUER_PATH}"
+        suffix = request.raw_path.removeprefix(ISSUER_PATH)
+        if suffix == DISCOVERY_SUFFIX:
+            body = orjson.dumps(self.issuer.discovery(issuer))
+        elif suffix == JWKS_SUFFIX:
+            body = orjson.dumps(await asyncio.to_thread(self.issuer.jwks))
         else:
             return Response(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
         return Response(200, [("content-type", "application/json")], body)

@@ -23,6 +23,7 @@ SQLite. boto3, the aws CLI and SAM work against it unchanged.
   cloudlet status                   what the running server holds
   cloudlet invoke NAME --log        run a function, print its answer and its log
   cloudlet logs NAME --follow       what a function prints, as it prints it
+  cloudlet token --audience my-api  a JWT for API Gateway's JWT authorizers
 """
 
 UP_HELP = """\
@@ -56,6 +57,18 @@ execution environment. --follow goes on printing new events until Ctrl-C.
   cloudlet logs hello                 the last 10 minutes
   cloudlet logs hello --since 2h      or 30s, 1d, 1w, or a time: 2026-01-31T09:00:00
   cloudlet logs hello --follow
+"""
+
+
+TOKEN_HELP = """\
+Print a JWT signed by cloudlet's local issuer, for API Gateway's JWT and Cognito
+authorizers. The issuer is http://localhost:PORT/_cloudlet/issuer (its JWKS is served
+there); give an authorizer that issuer, or any --issuer the token should name (a Cognito
+user pool's URL: cloudlet stands in for Cognito). The key lives in the state directory.
+
+  cloudlet token --audience my-api --scope read --scope write
+  cloudlet token --subject alice --claim email=alice@example.com --expires-in 600
+  curl -H "Authorization: Bearer $(cloudlet token --audience my-api)" http://...
 """
 
 
@@ -114,6 +127,23 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", default="10m", help="how far back to start (default 10m)")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     _add_endpoint_flags(logs)
+
+    token = commands.add_parser(
+        "token",
+        help="mint a JWT from cloudlet's local issuer",
+        description=TOKEN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    token.add_argument("--audience", "-a", action="append", help="aud (repeatable)")
+    token.add_argument("--scope", "-s", action="append", help="a scope (repeatable)")
+    token.add_argument("--subject", default="user", help="sub (default: user)")
+    token.add_argument(
+        "--expires-in", type=int, default=3600, help="seconds until exp (default 3600)"
+    )
+    token.add_argument("--claim", action="append", metavar="NAME=VALUE", help="another claim")
+    token.add_argument("--issuer", help="iss (default: the local issuer's URL)")
+    token.add_argument("--state-dir", help="the server's state dir (default ~/.cloudlet)")
+    _add_endpoint_flags(token)
     return parser
 
 
@@ -153,7 +183,33 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             parser.error(str(error))
         return functions_cli.logs(config, args.name, args.since, args.follow)
+    if args.command == "token":
+        return _token(config, args)
     return _status(config, as_json=args.json)
+
+
+def _token(config: Config, args: argparse.Namespace) -> int:
+    from cloudlet.issuer import LocalIssuer, issuer_url
+
+    claims: dict[str, Any] = {}
+    for item in args.claim or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            print(f"cloudlet: --claim takes NAME=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        claims[name] = value
+    audience = args.audience[0] if args.audience and len(args.audience) == 1 else args.audience
+    print(
+        LocalIssuer(config.state_dir).mint(
+            args.issuer or issuer_url(config.endpoint()),
+            subject=args.subject,
+            audience=audience,
+            scopes=args.scope,
+            expires_in=args.expires_in,
+            claims=claims,
+        )
+    )
+    return 0
 
 
 def _up(config: Config) -> int:

@@ -10,6 +10,7 @@ from cloudlet.services.base import Service
 
 
 def provider_classes() -> list[type[Service]]:
+    from cloudlet.services.apigatewayv2 import ApiGatewayV2Service
     from cloudlet.services.dynamodb import DynamoDBService
     from cloudlet.services.dynamodbstreams import DynamoDBStreamsService
     from cloudlet.services.iam import IamService
@@ -28,4 +29,5 @@ def provider_classes() -> list[type[Service]]:
         DynamoDBService,
         DynamoDBStreamsService,
         KinesisService,
+        ApiGatewayV2Service,
     ]

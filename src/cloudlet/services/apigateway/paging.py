@@ -1,0 +1,28 @@
+"""Paging of API Gateway's lists: an opaque token that is the next item's position."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cloudlet.gateway.errors import ServiceError
+
+
+def page(
+    items: list[Any], limit: int | str | None, token: str | None, default: int = 500
+) -> tuple[list[Any], str | None]:
+    """The page starting at `token`, at most `limit` items, and the next page's token."""
+    start = 0
+    if token:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise ServiceError("BadRequestException", "Invalid pagination token") from None
+    try:
+        size = int(limit) if limit not in (None, "") else default
+    except ValueError:
+        raise ServiceError("BadRequestException", f"Invalid MaxResults: {limit}") from None
+    size = max(1, size)
+    end = start + size
+    following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], following

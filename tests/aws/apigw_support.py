@@ -1,0 +1,116 @@
+"""What the API Gateway tests share: functions that echo their event or answer as told,
+real HTTP requests to invocation URLs (path form, or the Host header form), and clients."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_support import create_function, unique
+
+ECHO = """
+import json
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"content-type": "application/json"},
+            "body": json.dumps(event)}
+"""
+
+# Answers with whatever the request's body says to return (a JSON document), or raises.
+ANSWER = """
+import json, base64, time
+def handler(event, context):
+    body = event.get("body") or "null"
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    order = json.loads(body)
+    if isinstance(order, dict) and "sleep" in order:
+        time.sleep(order["sleep"])
+        return {"statusCode": 200, "body": "late"}
+    if isinstance(order, dict) and "raise" in order:
+        raise RuntimeError(order["raise"])
+    if isinstance(order, dict) and "return" in order:
+        return order["return"]
+    return order
+"""
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    header_list: list[tuple[str, str]]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(
+    url: str,
+    method: str = "GET",
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+) -> Answer:
+    """A real HTTP request; 4xx and 5xx answers are returned, not raised."""
+    data = body.encode() if isinstance(body, str) else body
+    prepared = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(prepared, timeout=60) as answer:
+            raw = answer.read()
+            pairs = list(answer.headers.items())
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        pairs = list(error.headers.items())
+        status = error.code
+    return Answer(status, {k.lower(): v for k, v in pairs}, raw, [(k.lower(), v) for k, v in pairs])
+
+
+def url(server: Any, api_id: str, path: str = "/") -> str:
+    """The path-form invocation URL (`/execute-api/{apiId}/...`)."""
+    return f"{server.endpoint}/execute-api/{api_id}{path}"
+
+
+def host_url(server: Any, api_id: str, path: str = "/") -> tuple[str, dict[str, str]]:
+    """The host-form invocation: the URL to connect to and the Host header to send."""
+    return f"{server.endpoint}{path}", {"Host": f"{api_id}.execute-api.localhost:{server.port}"}
+
+
+def function(lam: Any, code: str, prefix: str = "apigw", **settings: Any) -> str:
+    """A new function from `code`; its ARN."""
+    return str(create_function(lam, unique(prefix), code, **settings)["FunctionArn"])
+
+
+def quick_api(gw: Any, target: str, route_key: str = "$default", **settings: Any) -> str:
+    """An HTTP API made by quick create; its id."""
+    return str(
+        gw.create_api(
+            Name=unique("api"), ProtocolType="HTTP", Target=target, RouteKey=route_key, **settings
+        )["ApiId"]
+    )
+
+
+def route(gw: Any, api_id: str, route_key: str, integration_id: str, **settings: Any) -> str:
+    return str(
+        gw.create_route(
+            ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration_id}", **settings
+        )["RouteId"]
+    )
+
+
+def lambda_integration(
+    gw: Any, api_id: str, arn: str, version: str = "2.0", **settings: Any
+) -> str:
+    return str(
+        gw.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=arn,
+            PayloadFormatVersion=version,
+            **settings,
+        )["IntegrationId"]
+    )
