@@ -19,7 +19,7 @@ from cloudlet.services.kinesis.streams import Consumer, Stream
 from cloudlet.services.kinesis.tagging import check_tags
 
 MAX_CONSUMERS = 20
-LIST_DEFAULT = 100
+LIST_DEFAULT = 100  # and the most AWS answers at once
 
 
 class ConsumerOperations(KinesisBase):
@@ -64,7 +64,7 @@ class ConsumerOperations(KinesisBase):
             (after,) = paging.read_token(request["NextToken"], 1)
             names = [c.name for c in consumers]
             consumers = consumers[names.index(after) + 1 :] if after in names else consumers
-        limit = request.get("MaxResults") or LIST_DEFAULT
+        limit = min(request.get("MaxResults") or LIST_DEFAULT, LIST_DEFAULT)
         now = time.time()
         result: dict[str, Any] = {
             "Consumers": [_described(stream, c, now, with_stream=False) for c in consumers[:limit]]

@@ -19,7 +19,7 @@ from cloudlet.services.kinesis.names import shard_id, shard_index
 from cloudlet.services.kinesis.operations.streams import StreamOperations
 from cloudlet.services.kinesis.streams import Shard, Stream, shards_after
 
-LIST_SHARDS_DEFAULT = 1000
+LIST_SHARDS_DEFAULT = 1000  # and the most AWS answers at once
 # What may come with a NextToken: none of these, which the token already says.
 _NOT_WITH_TOKEN = ("StreamName", "StreamARN", "ExclusiveStartShardId", "StreamCreationTimestamp")
 
@@ -46,7 +46,7 @@ class ShardOperations(StreamOperations):
         shards = _filtered(stream, shard_filter, now)
         if after is not None:
             shards = shards_after(shards, after)
-        limit = request.get("MaxResults") or LIST_SHARDS_DEFAULT
+        limit = min(request.get("MaxResults") or LIST_SHARDS_DEFAULT, LIST_SHARDS_DEFAULT)
         page = shards[:limit]
         result: dict[str, Any] = {"Shards": [shard.describe() for shard in page]}
         if len(shards) > limit:

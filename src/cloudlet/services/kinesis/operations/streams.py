@@ -87,7 +87,7 @@ class StreamOperations(KinesisBase):
         start = request.get("ExclusiveStartShardId")
         if start is not None:
             shards = shards_after(shards, start)
-        limit = request.get("Limit") or 100
+        limit = min(request.get("Limit") or 100, 100)  # AWS answers at most 100 shards
         described = _summary(stream, status)
         described["Shards"] = [shard.describe() for shard in shards[:limit]]
         described["HasMoreShards"] = len(shards) > limit
@@ -111,7 +111,7 @@ class StreamOperations(KinesisBase):
             (after,) = paging.read_token(request["NextToken"], 1)
         if after is not None:
             streams = [s for s in streams if s.name > after]
-        limit = min(request.get("Limit") or 100, 100)
+        limit = min(request.get("Limit") or 100, 100)  # AWS answers at most 100 streams
         page = streams[:limit]
         now = time.time()
         result: dict[str, Any] = {
