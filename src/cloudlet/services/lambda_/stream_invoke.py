@@ -1,0 +1,145 @@
+"""InvokeWithResponseStream: the function's answer as an event stream, chunk by chunk.
+
+Each chunk a streaming function writes becomes a PayloadChunk event as it is written; a
+function that does not stream sends its whole answer as one. InvokeComplete ends the stream,
+with the error (ErrorCode: its errorType, ErrorDetails: its errorMessage) when the function
+failed, and LogResult for LogType Tail. ResponseStreamContentType (the Content-Type header)
+is `application/vnd.awslambda.http-integration-response` when the stream opens with the
+prelude `awslambda.HttpResponseStream.from` writes, `application/octet-stream` for other
+streams, `application/json` for a function that does not stream.
+
+The same `start_stream` runs the function behind a streaming function URL (url_door.py).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from cloudlet.engine.concurrency import Throttled
+from cloudlet.engine.environment import InvokeRequest, InvokeResult
+from cloudlet.engine.runtimes import RuntimeMismatch
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.lambda_.core import check_invocable
+from cloudlet.services.lambda_.errors import request_too_large, throttled
+from cloudlet.services.lambda_.invoke import (
+    SYNC_PAYLOAD_LIMIT,
+    TAIL_BYTES,
+    InvokeOperations,
+    check_json,
+    decode_client_context,
+)
+from cloudlet.services.lambda_.model import Function, Version
+from cloudlet.services.lambda_.streaming import StreamedInvocation
+from cloudlet.services.lambda_.url_responses import JSON_TYPE, STREAM_TYPE, read_prelude
+
+HTTP_INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"
+
+
+class StreamInvokeOperations(InvokeOperations):
+    async def start_stream(
+        self,
+        function: Function,
+        version: Version,
+        invoked_arn: str,
+        payload: bytes,
+        request_id: str,
+        *,
+        trace_id: str = "",
+        client_context: dict[str, Any] | None = None,
+        want_tail: bool = False,
+    ) -> StreamedInvocation:
+        """Start running `version`; its chunks can be read as it writes them."""
+        spec = await self.execution.spec(function, version)
+        request = InvokeRequest(
+            request_id,
+            payload,
+            invoked_arn,
+            client_context=client_context,
+            trace_id=trace_id,
+            want_tail=want_tail,
+        )
+        return StreamedInvocation(self.engine, spec, request)
+
+    async def invoke_with_response_stream(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        function, ref = self.lookup(ctx, request["FunctionName"], request.get("Qualifier"))
+        payload = request.get("Payload") or b""
+        if len(payload) > SYNC_PAYLOAD_LIMIT:
+            raise request_too_large("InvokeWithResponseStream", SYNC_PAYLOAD_LIMIT)
+        check_json(payload)
+        version = self.pick(function, ref.qualifier)
+        check_invocable(version)
+        if request.get("InvocationType") == "DryRun":
+            return {"StatusCode": 204}
+        invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
+        want_tail = request.get("LogType") == "Tail"
+        invocation = await self.start_stream(
+            function,
+            version,
+            invoked_arn,
+            payload or b"{}",
+            ctx.request_id,
+            trace_id=ctx.trace_header,
+            client_context=decode_client_context(request.get("ClientContext")),
+            want_tail=want_tail,
+        )
+        # The first bytes decide the content type, and a throttle must still be an error.
+        head = await read_prelude(invocation.next_chunk)
+        if head.ended and not head.raw:
+            result = await finished(invocation)
+            content_type = STREAM_TYPE if result.streamed else JSON_TYPE
+        else:
+            content_type = HTTP_INTEGRATION_TYPE if head.prelude is not None else STREAM_TYPE
+        return {
+            "StatusCode": 200,
+            "ExecutedVersion": version.number,
+            "ResponseStreamContentType": content_type,
+            "EventStream": _events(invocation, head.raw, want_tail),
+        }
+
+
+async def finished(invocation: StreamedInvocation) -> InvokeResult:
+    """The invocation's result, or Lambda's error for one that did not run."""
+    try:
+        return await invocation.result()
+    except Throttled as refused:
+        raise throttled(refused.reason) from None
+    except RuntimeMismatch as mismatch:
+        raise ServiceError(
+            "InvalidRuntimeException", str(mismatch), status=502, sender_fault=False
+        ) from None
+
+
+async def _events(
+    invocation: StreamedInvocation, head: bytes, want_tail: bool
+) -> AsyncIterator[dict[str, Any]]:
+    if head:
+        yield {"PayloadChunk": {"Payload": head}}
+    while (chunk := await invocation.next_chunk()) is not None:
+        yield {"PayloadChunk": {"Payload": chunk}}
+    result = await invocation.result()
+    complete: dict[str, Any] = {}
+    if result.function_error:
+        error = _error_of(result.payload)
+        complete["ErrorCode"] = str(error.get("errorType") or result.function_error)
+        complete["ErrorDetails"] = str(error.get("errorMessage") or "")
+    elif not result.streamed and result.payload:
+        yield {"PayloadChunk": {"Payload": result.payload}}
+    if want_tail:
+        tail = result.log_tail.encode("utf-8")[-TAIL_BYTES:]
+        complete["LogResult"] = base64.b64encode(tail).decode("ascii")
+    yield {"InvokeComplete": complete}
+
+
+def _error_of(payload: bytes) -> dict[str, Any]:
+    try:
+        error = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return {}
+    return error if isinstance(error, dict) else {}
