@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -124,8 +125,10 @@ class InvokeOperations(LambdaCore):
         trace_header: str = "",
         client_context: dict[str, Any] | None = None,
         want_tail: bool = False,
+        on_chunk: Callable[[bytes], None] | None = None,
     ) -> InvokeResult:
         """Run `version` on the engine: the one path of every invocation, synchronous or not.
+        A streaming function's chunks go to `on_chunk` as it writes them (streaming.py).
 
         Raises InvokeRefused: throttled, a recursive loop stopped, a runtime cloudlet lacks.
         """
@@ -136,6 +139,7 @@ class InvokeOperations(LambdaCore):
             client_context=client_context,
             trace_id=trace_for(function, trace_header),
             want_tail=want_tail,
+            on_chunk=on_chunk,
         )
         spec = await self.execution.spec(function, version)
         try:

@@ -19,19 +19,18 @@ from typing import Any
 
 import orjson
 
-from cloudlet.engine.concurrency import Throttled
-from cloudlet.engine.environment import InvokeRequest, InvokeResult
-from cloudlet.engine.runtimes import RuntimeMismatch
-from cloudlet.gateway.errors import ServiceError
+from cloudlet.delivery.ports import InvokeRefused
+from cloudlet.engine.environment import InvokeResult
 from cloudlet.services.base import RequestContext
 from cloudlet.services.lambda_.core import check_invocable
-from cloudlet.services.lambda_.errors import request_too_large, throttled
+from cloudlet.services.lambda_.errors import request_too_large
 from cloudlet.services.lambda_.invoke import (
     SYNC_PAYLOAD_LIMIT,
     TAIL_BYTES,
     InvokeOperations,
     check_json,
     decode_client_context,
+    refusal,
 )
 from cloudlet.services.lambda_.model import Function, Version
 from cloudlet.services.lambda_.streaming import StreamedInvocation
@@ -41,29 +40,32 @@ HTTP_INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"
 
 
 class StreamInvokeOperations(InvokeOperations):
-    async def start_stream(
+    def start_stream(
         self,
         function: Function,
         version: Version,
         invoked_arn: str,
         payload: bytes,
-        request_id: str,
         *,
-        trace_id: str = "",
+        request_id: str,
+        trace_header: str = "",
         client_context: dict[str, Any] | None = None,
         want_tail: bool = False,
     ) -> StreamedInvocation:
         """Start running `version`; its chunks can be read as it writes them."""
-        spec = await self.execution.spec(function, version)
-        request = InvokeRequest(
-            request_id,
-            payload,
-            invoked_arn,
-            client_context=client_context,
-            trace_id=trace_id,
-            want_tail=want_tail,
+        return StreamedInvocation(
+            lambda on_chunk: self.run(
+                function,
+                version,
+                invoked_arn,
+                payload,
+                request_id=request_id,
+                trace_header=trace_header,
+                client_context=client_context,
+                want_tail=want_tail,
+                on_chunk=on_chunk,
+            )
         )
-        return StreamedInvocation(self.engine, spec, request)
 
     async def invoke_with_response_stream(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -79,13 +81,13 @@ class StreamInvokeOperations(InvokeOperations):
             return {"StatusCode": 204}
         invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
         want_tail = request.get("LogType") == "Tail"
-        invocation = await self.start_stream(
+        invocation = self.start_stream(
             function,
             version,
             invoked_arn,
             payload or b"{}",
-            ctx.request_id,
-            trace_id=ctx.trace_header,
+            request_id=ctx.request_id,
+            trace_header=ctx.trace_header,
             client_context=decode_client_context(request.get("ClientContext")),
             want_tail=want_tail,
         )
@@ -108,12 +110,8 @@ async def finished(invocation: StreamedInvocation) -> InvokeResult:
     """The invocation's result, or Lambda's error for one that did not run."""
     try:
         return await invocation.result()
-    except Throttled as refused:
-        raise throttled(refused.reason) from None
-    except RuntimeMismatch as mismatch:
-        raise ServiceError(
-            "InvalidRuntimeException", str(mismatch), status=502, sender_fault=False
-        ) from None
+    except InvokeRefused as refused:
+        raise refusal(refused) from None
 
 
 async def _events(

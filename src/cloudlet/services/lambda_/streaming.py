@@ -11,18 +11,20 @@ the result's payload.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from cloudlet.engine.engine import Engine
-from cloudlet.engine.environment import InvokeRequest, InvokeResult
-from cloudlet.engine.spec import FunctionSpec
+from cloudlet.engine.environment import InvokeResult
+
+ChunkSink = Callable[[bytes], None]
 
 
 class StreamedInvocation:
-    def __init__(self, engine: Engine, spec: FunctionSpec, request: InvokeRequest) -> None:
+    def __init__(self, run: Callable[[ChunkSink], Coroutine[Any, Any, InvokeResult]]) -> None:
+        """Start `run(on_chunk)`: the invocation, handing its chunks to `on_chunk`."""
         self._chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._ended = False
-        request.on_chunk = self._chunks.put_nowait
-        self.task = asyncio.ensure_future(engine.invoke(spec, request))
+        self.task = asyncio.ensure_future(run(self._chunks.put_nowait))
         self.task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Future[InvokeResult]) -> None:
@@ -40,5 +42,5 @@ class StreamedInvocation:
         return chunk
 
     async def result(self) -> InvokeResult:
-        """How the invocation ended; raises what the engine raised (Throttled...)."""
+        """How the invocation ended; raises what the run raised (InvokeRefused)."""
         return await asyncio.shield(self.task)

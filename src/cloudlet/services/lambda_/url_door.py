@@ -10,16 +10,14 @@ RESPONSE_STREAM, streamed to the client chunk by chunk as the function writes th
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import orjson
 
-from cloudlet.engine.concurrency import Throttled
+from cloudlet.delivery.lineage import new_trace_header
+from cloudlet.delivery.ports import FunctionThrottled, InvokeRefused
 from cloudlet.engine.environment import InvokeResult
-from cloudlet.engine.runtimes import RuntimeMismatch
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request, Response
 from cloudlet.ids import random_uuid
@@ -86,7 +84,7 @@ class FunctionUrlDoor:
             if caller is None:
                 return forbidden()
         request_id = random_uuid()
-        trace = request.headers.get("x-amzn-trace-id") or _new_trace_header()
+        trace = request.headers.get("x-amzn-trace-id") or new_trace_header()
         payload = orjson.dumps(
             url_event(request, config.url_id, request_id, trace, self.port, caller)
         )
@@ -115,13 +113,13 @@ class FunctionUrlDoor:
             check_invocable(version)
         except ServiceError as refused:
             return error_response(refused.status, refused.code, refused.message)
-        invocation = await lam.start_stream(
+        invocation = lam.start_stream(
             function,
             version,
             config.function_arn,
             payload,
-            request_id,
-            trace_id=trace,
+            request_id=request_id,
+            trace_header=trace,
         )
         if config.streams:
             return await _streamed(invocation)
@@ -161,10 +159,10 @@ async def _result(invocation: StreamedInvocation) -> InvokeResult | Response:
     """The invocation's result, or the answer for one that did not run or failed."""
     try:
         result = await invocation.result()
-    except Throttled:
+    except FunctionThrottled:
         return error_response(429, "TooManyRequestsException", "Rate Exceeded.")
-    except RuntimeMismatch as mismatch:
-        return error_response(502, "InvalidRuntimeException", str(mismatch))
+    except InvokeRefused as refused:
+        return error_response(refused.status, refused.code, refused.message)
     if result.function_error:
         return bad_gateway()
     return result
@@ -200,8 +198,3 @@ async def _rest(invocation: StreamedInvocation, first: bytes, ended: bool) -> As
     while (chunk := await invocation.next_chunk()) is not None:
         if chunk:
             yield chunk
-
-
-def _new_trace_header() -> str:
-    """An X-Ray root trace header, as Lambda makes for a request that comes without one."""
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Sampled=0"
