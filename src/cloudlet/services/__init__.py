@@ -10,6 +10,7 @@ from cloudlet.services.base import Service
 
 
 def provider_classes() -> list[type[Service]]:
+    from cloudlet.services.apigateway import ApiGatewayService
     from cloudlet.services.apigatewayv2 import ApiGatewayV2Service
     from cloudlet.services.dynamodb import DynamoDBService
     from cloudlet.services.dynamodbstreams import DynamoDBStreamsService
@@ -29,5 +30,6 @@ def provider_classes() -> list[type[Service]]:
         DynamoDBService,
         DynamoDBStreamsService,
         KinesisService,
+        ApiGatewayService,
         ApiGatewayV2Service,
     ]

@@ -5,3 +5,7 @@ authorizer policies and caches, throttling.
 HTTP APIs (the apigatewayv2 API) are `cloudlet.services.apigatewayv2`, which uses these
 shared modules: API Gateway's two APIs are one AWS service.
 """
+
+from cloudlet.services.apigateway.provider import ApiGatewayService
+
+__all__ = ["ApiGatewayService"]
