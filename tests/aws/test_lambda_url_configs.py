@@ -1,8 +1,10 @@
 """Function URL configurations through boto3 and the aws CLI: create, read, update, list,
-delete, AWS's errors for bad input, and the configurations surviving a restart."""
+delete, AWS's errors for bad input, and the configurations (and permissions) surviving a
+restart."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -199,13 +201,20 @@ def test_the_aws_cli_creates_and_reads_a_url(server, function):
 
 
 @pytest.mark.slow
-def test_urls_survive_a_restart_and_still_answer(tmp_path):
+def test_urls_and_their_permissions_survive_a_restart(tmp_path):
     own = Server(tmp_path / "state").start()
     try:
         lam = client(own, "lambda")
         name = unique("kept")
         create_function(lam, name, CODE)
         url = create_url(lam, name, Cors={"AllowOrigins": ["*"]}, InvokeMode="BUFFERED")
+        lam.add_permission(
+            FunctionName=name,
+            StatementId="public",
+            Action="lambda:InvokeFunctionUrl",
+            Principal="*",
+            FunctionUrlAuthType="NONE",
+        )
         own.restart()
         lam = client(own, "lambda")
         fetched = lam.get_function_url_config(FunctionName=name)
@@ -213,5 +222,7 @@ def test_urls_survive_a_restart_and_still_answer(tmp_path):
         assert fetched["Cors"] == {"AllowOrigins": ["*"]}
         answer = call(url)
         assert (answer.status, answer.text) == (200, "hello")
+        statements = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
+        assert [statement["Sid"] for statement in statements] == ["public"]
     finally:
         own.stop()

@@ -8,11 +8,13 @@ import json
 import shutil
 import subprocess
 
+import boto3
 import pytest
 from lambda_support import create_function, unique
 from url_support import call, create_url, signed_headers
 
 from conftest import client
+from server import Server
 
 CODE = r"""
 import base64, json, time
@@ -306,3 +308,35 @@ def test_curl_reaches_a_url_by_its_localhost_name(urls):
     assert head.startswith(b"HTTP/1.1 201")
     assert b"set-cookie: theme=dark" in head.lower()
     assert body == b"created"
+
+
+@pytest.fixture(scope="module")
+def strict_url(tmp_path_factory):
+    """An AWS_IAM URL on a server in strict auth, which knows one key of account 111111111111."""
+    env = {"CLOUDLET_AUTH": "strict", "CLOUDLET_CREDENTIALS": "AKIDURL:url-secret:111111111111"}
+    instance = Server(tmp_path_factory.mktemp("strict-urls"), env=env).start()
+    try:
+        lam = boto3.client(
+            "lambda",
+            endpoint_url=instance.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDURL",
+            aws_secret_access_key="url-secret",
+        )
+        name = unique("strict")
+        create_function(lam, name, CODE, handler="app.echo")
+        yield create_url(lam, name, AuthType="AWS_IAM")
+    finally:
+        instance.stop()
+
+
+@pytest.mark.parametrize(
+    ("secret", "service", "status"),
+    [("url-secret", "lambda", 200), ("wrong-secret", "lambda", 403), ("url-secret", "s3", 403)],
+)
+def test_strict_auth_verifies_the_signature_of_an_aws_iam_url(strict_url, secret, service, status):
+    headers = signed_headers(strict_url, key="AKIDURL", secret=secret, service=service)
+    answer = call(strict_url, headers=headers)
+    assert answer.status == status
+    if status == 200:
+        assert event_of(answer)["requestContext"]["accountId"] == "111111111111"
