@@ -50,10 +50,12 @@ def test_reserved_words_need_an_alias() -> None:
 
 
 def test_names_and_values_must_be_defined_and_used() -> None:
-    assert error({"ConditionExpression": "#a = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}) == (
+    assert error(
+        {"ConditionExpression": "#a = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}
+    ) == (
         "Invalid ConditionExpression: An expression attribute name used in the document path is"
         " not defined; attribute name: #a"
-    )  # fmt: skip
+    )
     assert error({"ConditionExpression": "a = :v"}) == (
         "Invalid ConditionExpression: An expression attribute value used in expression is not"
         " defined; attribute value: :v"
@@ -95,11 +97,14 @@ def test_functions_are_checked() -> None:
         " operator or function: attribute_exists, number of operands: 2"
     )
     assert error(
-        {"ConditionExpression": "begins_with(a, :n)", "ExpressionAttributeValues": {":n": {"N": "1"}}}
+        {
+            "ConditionExpression": "begins_with(a, :n)",
+            "ExpressionAttributeValues": {":n": {"N": "1"}},
+        }
     ) == (
         "Invalid ConditionExpression: Incorrect operand type for operator or function; operator"
         " or function: begins_with, operand type: N"
-    )  # fmt: skip
+    )
 
 
 def test_between_bounds_must_be_in_order() -> None:
@@ -154,12 +159,15 @@ def test_update_applies_every_clause_against_the_old_item() -> None:
             "UpdateExpression": "SET a.b = :v, c = c + :one, l[5] = :v, m = list_append(l, :l)"
             " REMOVE d, l[0] ADD s :s DELETE t :t",
             "ExpressionAttributeValues": {
-                ":v": {"S": "x"}, ":one": {"N": "1"}, ":s": {"SS": ["q"]},
-                ":t": {"SS": ["z"]}, ":l": {"L": [{"N": "9"}]},
+                ":v": {"S": "x"},
+                ":one": {"N": "1"},
+                ":s": {"SS": ["q"]},
+                ":t": {"SS": ["z"]},
+                ":l": {"L": [{"N": "9"}]},
             },
         },
         UPDATE,
-    )  # fmt: skip
+    )
     parsed = prepared.get("UpdateExpression")
     old = {
         "a": {"M": {}},

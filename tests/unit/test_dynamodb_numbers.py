@@ -22,10 +22,13 @@ from cloudlet.services.dynamodb.size import number_size
         ("0.000", "0"),
         ("-1.2e-3", "-0.0012"),
         ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
+        # Beyond 38 integer digits the exponent form, which SDKs read without rounding.
         (
             "9.9999999999999999999999999999999999999E+125",
-            "99999999999999999999999999999999999999" + "0" * 88,
+            "9.9999999999999999999999999999999999999E+125",
         ),
+        ("1" + "0" * 38, "1E+38"),
+        ("1" + "0" * 37, "1" + "0" * 37),
         ("1E-130", "0." + "0" * 129 + "1"),
     ],
 )
@@ -40,13 +43,19 @@ def test_numbers_are_stored_in_canonical_form(text: str, canonical: str) -> None
         ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
         ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
         ("", "The parameter cannot be converted to a numeric value: "),
-        ("1E126", "Number overflow. Attempting to store a number with magnitude larger than"
-         " supported range"),
-        ("1E-131", "Number underflow. Attempting to store a number with magnitude smaller than"
-         " supported range"),
+        (
+            "1E126",
+            "Number overflow. Attempting to store a number with magnitude larger than"
+            " supported range",
+        ),
+        (
+            "1E-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than"
+            " supported range",
+        ),
         ("1" * 39, "Attempting to store more than 38 significant digits in a Number"),
     ],
-)  # fmt: skip
+)
 def test_invalid_numbers_get_dynamodbs_messages(text: str, message: str) -> None:
     with pytest.raises(ServiceError) as caught:
         normalize_text(text)
@@ -55,15 +64,30 @@ def test_invalid_numbers_get_dynamodbs_messages(text: str, message: str) -> None
 
 
 def test_trailing_zeros_do_not_count_as_significant_digits() -> None:
-    assert normalize_text("1" * 38 + "000") == "1" * 38 + "000"
+    assert normalize_text("1" * 38 + "000") == "1.1111111111111111111111111111111111111E+40"
 
 
 def test_number_key_orders_bytes_as_numbers() -> None:
     rng = random.Random(7)
-    values = [Decimal(0), Decimal("1E-130"), Decimal("-1E-130"), Decimal("9.99E125"),
-              Decimal("-9.99E125"), Decimal("0.5"), Decimal("-0.5"), Decimal("5"), Decimal("50"),
-              Decimal("-5"), Decimal("-50"), Decimal("1.1"), Decimal("1.11"), Decimal("-1.1"),
-              Decimal("-1.11"), Decimal("10"), Decimal("9.999")]  # fmt: skip
+    values = [
+        Decimal(0),
+        Decimal("1E-130"),
+        Decimal("-1E-130"),
+        Decimal("9.99E125"),
+        Decimal("-9.99E125"),
+        Decimal("0.5"),
+        Decimal("-0.5"),
+        Decimal("5"),
+        Decimal("50"),
+        Decimal("-5"),
+        Decimal("-50"),
+        Decimal("1.1"),
+        Decimal("1.11"),
+        Decimal("-1.1"),
+        Decimal("-1.11"),
+        Decimal("10"),
+        Decimal("9.999"),
+    ]
     for _ in range(2000):
         digits = rng.randint(1, 38)
         mantissa = rng.randint(1, 10**digits - 1) * rng.choice((1, -1))

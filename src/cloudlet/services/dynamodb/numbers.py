@@ -60,12 +60,16 @@ def check_number(value: Decimal) -> Decimal:
 
 
 def canonical(value: Decimal) -> str:
-    """The text DynamoDB returns for a number: plain digits, no superfluous zeros."""
+    """The text DynamoDB returns for a number: plain digits, no superfluous zeros; a number
+    of more than 38 integer digits in exponent form (`1E+125`), which SDKs read without
+    rounding (boto3 refuses to round)."""
     if not value:
         return "0"
     with localcontext(EXACT):
-        text = format(value.normalize(), "f")
-    return text
+        normal = value.normalize()
+        if value.adjusted() >= MAX_DIGITS:
+            return str(normal)
+        return format(normal, "f")
 
 
 def normalize_text(text: str) -> str:

@@ -14,9 +14,8 @@ from typing import Any
 from cloudlet.services.base import Platform
 from cloudlet.services.dynamodb.operations.batches import BatchOperations
 from cloudlet.services.dynamodb.operations.items import ItemOperations
-from cloudlet.services.dynamodb.operations.reads import ReadOperations
+from cloudlet.services.dynamodb.operations.partiql import PartiqlOperations
 from cloudlet.services.dynamodb.operations.tables import TableOperations
-from cloudlet.services.dynamodb.operations.transactions import TransactionOperations
 from cloudlet.services.dynamodb.operations.ttl import TtlOperations
 from cloudlet.services.dynamodb.ttl import Sweeper
 
@@ -24,10 +23,9 @@ from cloudlet.services.dynamodb.ttl import Sweeper
 class DynamoDBService(
     TableOperations,
     ItemOperations,
-    ReadOperations,
     BatchOperations,
-    TransactionOperations,
     TtlOperations,
+    PartiqlOperations,  # with the reads and transactions it builds on
 ):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)

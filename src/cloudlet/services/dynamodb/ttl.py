@@ -1,9 +1,9 @@
 """The background work of DynamoDB: TTL deletions and stream retention.
 
-Every second the sweeper deletes up to a batch of expired items, each as a REMOVE with its
-stream record marked as TTL's (userIdentity dynamodb.amazonaws.com), then trims stream
-records older than 24 hours. An expired item stays readable until the sweeper deletes it,
-as on AWS, where the delay is up to a few days; here it is about a second.
+Every second the sweeper looks for expired items (a read) and deletes them, each as a REMOVE
+whose stream record is marked as TTL's (userIdentity dynamodb.amazonaws.com); every minute
+it trims stream records older than 24 hours. An expired item stays readable until the
+sweeper deletes it, as on AWS, where the delay is up to a few days; here about a second.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from cloudlet.store import Store, Tx
 log = logging.getLogger("cloudlet.dynamodb")
 
 INTERVAL = 1.0
+TRIM_INTERVAL = 60.0
 BATCH = 500
 
 
@@ -30,6 +31,7 @@ class Sweeper:
         self.store = store
         self.registry = registry
         self.signals = signals
+        self.trimmed = 0.0
 
     async def run(self) -> None:
         while True:
@@ -37,37 +39,53 @@ class Sweeper:
             try:
                 while await self.sweep(time.time()) == BATCH:
                     pass
+                if time.time() - self.trimmed >= TRIM_INTERVAL:
+                    await self.trim(time.time())
             except Exception:  # a failed sweep is retried at the next tick
-                log.exception("TTL sweep failed")
+                log.exception("DynamoDB sweep failed")
 
     async def sweep(self, now: float) -> int:
-        """Delete expired items (one batch) and old stream records; how many items went."""
-
-        def sweep(tx: Tx) -> tuple[int, set[str]]:
-            rows = tx.execute(
-                "SELECT table_id, pk, sk, item FROM ddb_items WHERE expires IS NOT NULL"
+        """Delete one batch of expired items; how many were found."""
+        expired = await self.store.read(
+            lambda tx: tx.execute(
+                "SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL"
                 " AND expires <= ? LIMIT ?",
                 (now, BATCH),
             ).fetchall()
+        )
+        if not expired:
+            return 0
+
+        def delete(tx: Tx) -> set[str]:
             streams: set[str] = set()
-            for table_id, pk, sk, raw in rows:
+            for table_id, pk, sk in expired:
                 table = self.registry.by_id.get(table_id)
-                if table is None:
+                # Read again in the write: the item may have changed since.
+                row = tx.execute(
+                    "SELECT item, expires FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
+                    (table_id, pk, sk),
+                ).fetchone()
+                if table is None or row is None or row[1] is None or row[1] > now:
                     continue
-                change = prepare_change(table, (bytes(pk), bytes(sk)), orjson.loads(raw), None)
+                change = prepare_change(table, (bytes(pk), bytes(sk)), orjson.loads(row[0]), None)
                 stream = apply_change(tx, change, now, ttl=True)
                 if stream is not None:
                     streams.add(stream)
+            return streams
+
+        self.signals.notify(await self.store.write(delete))
+        return len(expired)
+
+    async def trim(self, now: float) -> None:
+        """Forget stream records past retention, old streams, and used transaction tokens."""
+
+        def trim(tx: Tx) -> None:
+            cutoff = now - RETENTION_SECONDS
+            tx.execute("DELETE FROM ddb_stream_records WHERE created < ?", (cutoff,))
             tx.execute(
-                "DELETE FROM ddb_stream_records WHERE created < ?", (now - RETENTION_SECONDS,)
-            )
-            tx.execute(
-                "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?",
-                (now - RETENTION_SECONDS,),
+                "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (cutoff,)
             )
             tx.execute("DELETE FROM ddb_transactions WHERE expires < ?", (now,))
-            return len(rows), streams
 
-        count, streams = await self.store.write(sweep)
-        self.signals.notify(streams)
-        return count
+        await self.store.write(trim)
+        self.trimmed = now

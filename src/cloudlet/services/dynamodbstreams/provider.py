@@ -146,7 +146,15 @@ class DynamoDBStreamsService(Service):
         size = 0
         after = position.after
         for seq, raw in rows:
-            records.append(numbered(seq, raw))
+            record = numbered(seq, raw)
+            identity = record.get("userIdentity")
+            if identity is not None:
+                # Stored as Lambda events carry it; the Streams API capitalizes the members.
+                record["userIdentity"] = {
+                    "PrincipalId": identity["principalId"],
+                    "Type": identity["type"],
+                }
+            records.append(record)
             after = seq
             size += len(raw)
             if size >= MAX_BYTES:

@@ -29,9 +29,9 @@ from cloudlet.services.dynamodb.expressions.nodes import (
     resolve,
 )
 from cloudlet.services.dynamodb.expressions.request import Expressions, prepare
-from cloudlet.services.dynamodb.key_conditions import key_range
+from cloudlet.services.dynamodb.key_conditions import KeyRange, key_range
 from cloudlet.services.dynamodb.operations.items import projection_paths
-from cloudlet.services.dynamodb.pages import PageSpec, answer, read_page
+from cloudlet.services.dynamodb.pages import Page, PageSpec, answer, read_page
 from cloudlet.services.dynamodb.storage import load_item
 from cloudlet.services.dynamodb.tables import Index, Table
 from cloudlet.services.dynamodb.values import Item
@@ -60,6 +60,21 @@ class ReadOperations(DynamoBase):
         spec, consistent = self._spec(params, table, index, expressions)
         start = _start_key(params, table, index)
         forward = params.get("ScanIndexForward", True) is not False
+        page = await self._query_page(table, index, key_range_, spec, start, forward)
+        out = answer(page, spec.count_only)
+        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
+        return out
+
+    async def _query_page(
+        self,
+        table: Table,
+        index: Index | None,
+        key_range_: KeyRange,
+        spec: PageSpec,
+        start: list[bytes] | None,
+        forward: bool = True,
+    ) -> Page:
+        """One page of a partition's items (of the table or an index), in key order."""
         order = "ASC" if forward else "DESC"
         beyond = ">" if forward else "<"
         if index is None:
@@ -79,12 +94,9 @@ class ReadOperations(DynamoBase):
             sql += f" AND {position} {beyond} {_placeholders(len(start) - 1)}"
             args.extend(start[1:])
         sql += f" ORDER BY {ordering}"
-        page = await self.store.read(
+        return await self.store.read(  # type: ignore[no-any-return]
             lambda tx: read_page(tx.execute(sql, args), _with_table_items(spec, table, tx))
         )
-        out = answer(page, spec.count_only)
-        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
-        return out
 
     async def scan(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         table = self._table(ctx, params["TableName"])
@@ -108,6 +120,21 @@ class ReadOperations(DynamoBase):
         expressions = prepare(params, SCAN)
         spec, consistent = self._spec(params, table, index, expressions)
         start = _start_key(params, table, index)
+        page = await self._scan_page(table, index, spec, start, segment, total)
+        out = answer(page, spec.count_only)
+        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
+        return out
+
+    async def _scan_page(
+        self,
+        table: Table,
+        index: Index | None,
+        spec: PageSpec,
+        start: list[bytes] | None,
+        segment: int | None = None,
+        total: int | None = None,
+    ) -> Page:
+        """One page of all the items of the table or an index, in key order."""
         if index is None:
             sql = "SELECT pk, sk, item FROM ddb_items WHERE table_id = ?"
             args: list[Any] = [table.id]
@@ -127,10 +154,7 @@ class ReadOperations(DynamoBase):
                 rows = (row for row in rows if zlib.crc32(row[0]) % total == segment)
             return read_page(rows, _with_table_items(spec, table, tx))
 
-        page = await self.store.read(read)
-        out = answer(page, spec.count_only)
-        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
-        return out
+        return await self.store.read(read)  # type: ignore[no-any-return]
 
     def _spec(
         self, params: dict[str, Any], table: Table, index: Index | None, expressions: Expressions

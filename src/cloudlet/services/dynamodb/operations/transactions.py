@@ -63,10 +63,20 @@ class TransactionOperations(DynamoBase):
                 )
             seen.add(identity)
             requests.append((request, spec.get("ReturnValuesOnConditionCheckFailure")))
-        token = params.get("ClientRequestToken")
         digest = hashlib.sha256(
             orjson.dumps(params["TransactItems"], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
+        return await self._transact(ctx, params, requests, digest)
+
+    async def _transact(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        requests: list[tuple[WriteRequest, str | None]],
+        digest: str,
+    ) -> dict[str, Any]:
+        """Run checked write requests as one transaction (idempotent by ClientRequestToken)."""
+        token = params.get("ClientRequestToken")
         now = self.now()
 
         def write(tx: Tx) -> tuple[dict[str, Any], set[str]]:
