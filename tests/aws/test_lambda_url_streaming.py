@@ -167,7 +167,7 @@ def test_a_stream_that_fails_before_its_first_chunk_is_502_and_after_it_ends_sho
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
-def test_node_stream_ify_response_streams_through_a_url_before_it_finishes(lam, tmp_path):
+def test_node_stream_ify_response_streams_through_a_url_and_the_sdk(lam, tmp_path):
     name = unique("node-stream")
     create_function(
         lam,
@@ -189,6 +189,17 @@ def test_node_stream_ify_response_streams_through_a_url_before_it_finishes(lam, 
         assert response.read() == b"data: token-2\n\n"
     finally:
         connection.close()
+    streamed = lam.invoke_with_response_stream(
+        FunctionName=name, Payload=json.dumps({"body": json.dumps({"go": str(go)})}).encode()
+    )
+    content_type = streamed["ResponseStreamContentType"]
+    assert content_type == "application/vnd.awslambda.http-integration-response"
+    events = list(streamed["EventStream"])
+    payload = b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e)
+    prelude, _, body = payload.partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 201
+    assert body == b"data: token-1\n\ndata: token-2\n\n"
+    assert events[-1] == {"InvokeComplete": {}}
 
 
 def test_invoke_with_response_stream_delivers_chunks_as_they_are_written(
