@@ -171,3 +171,23 @@ def test_ttl_is_described_and_expired_items_are_deleted_with_a_service_record(
         r["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
         for r in removals
     )
+
+
+def test_items_and_their_records_survive_a_crash_in_order(tmp_path: Any) -> None:
+    import signal
+
+    from server import Server
+
+    server = Server(tmp_path).start()
+    try:
+        ddb, streams = dynamodb_client(server), dynamodb_client(server, "dynamodbstreams")
+        name, arn = streamed_table(ddb, "KEYS_ONLY")
+        for i in range(20):
+            ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i:02d}"}})
+        server.restart(signal.SIGKILL)
+        ddb, streams = dynamodb_client(server), dynamodb_client(server, "dynamodbstreams")
+        assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 20
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in all_records(streams, arn)]
+        assert keys == [f"k{i:02d}" for i in range(20)]
+    finally:
+        server.stop()
