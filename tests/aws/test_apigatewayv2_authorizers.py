@@ -11,10 +11,10 @@ import sys
 
 import pytest
 from apigw_support import ECHO, function, lambda_integration, request, route, url
-from conftest import client
 from lambda_support import unique
 
 from cloudlet.issuer import LocalIssuer
+from conftest import client
 
 
 @pytest.fixture(scope="module")
