@@ -313,3 +313,38 @@ def test_scan_filters_pages_and_segments(ddb: Any, numbers: str) -> None:
         "The Segment parameter is zero-based and must be less than parameter TotalSegments:"
         " Segment: 3 is not less than TotalSegments: 3",
     )
+
+
+def test_index_entries_follow_updates_and_deletes(ddb: Any) -> None:
+    name = indexed_table(ddb)
+
+    def in_gsi() -> list[str]:
+        found = ddb.query(
+            TableName=name,
+            IndexName="gsi",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "G"}},
+        )
+        return [item["sk"]["S"] for item in found["Items"]]
+
+    key = {"pk": {"S": "p"}, "sk": {"S": "s1"}}
+    ddb.update_item(
+        TableName=name,
+        Key=key,
+        UpdateExpression="SET g = :g, gs = :n",
+        ExpressionAttributeValues={":g": {"S": "G"}, ":n": {"N": "-1"}},
+    )
+    assert in_gsi() == ["s1", "s0", "s2", "s4"]
+    ddb.update_item(TableName=name, Key=key, UpdateExpression="REMOVE g")
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "p"}, "sk": {"S": "s2"}})
+    assert in_gsi() == ["s0", "s4"]
+    code, message = error_of(
+        ddb.put_item,
+        TableName=name,
+        Item={"pk": {"S": "p"}, "sk": {"S": "bad"}, "g": {"N": "1"}, "gs": {"N": "1"}},
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S"
+        " Actual: N IndexName: gsi",
+    )

@@ -1,8 +1,8 @@
 """One page of a Query or Scan: rows in key order until Limit, 1 MB, or the end.
 
-DynamoDB reads up to `Limit` items (or 1 MB of them), then filters: Count is what passed
-the filter, ScannedCount what was read, and LastEvaluatedKey the key of the last item read
-whenever reading stopped before the end. An item that needs no filter and no projection is
+DynamoDB reads up to `Limit` items (or 1 MB of them, by item size), then filters: Count is
+what passed the filter, ScannedCount what was read, and LastEvaluatedKey the key of the last
+item read whenever reading stopped before the end. An item that needs no filter and no projection is
 sent as stored (`orjson.Fragment`), never decoded.
 """
 
@@ -43,7 +43,7 @@ class PageSpec:
 
 
 def read_page(rows: Iterable[Any], spec: PageSpec) -> Page:
-    """Read `rows` (each a sequence ending with the stored item's JSON) into a page."""
+    """Read `rows` (each a sequence ending with the item's size and its stored JSON)."""
     page = Page()
     condition = spec.expressions.get("FilterExpression")
     test = condition.root.test if condition is not None else None
@@ -52,7 +52,7 @@ def read_page(rows: Iterable[Any], spec: PageSpec) -> Page:
     for row in rows:
         raw = row[-1]
         page.scanned += 1
-        page.read_bytes += len(raw)
+        page.read_bytes += row[-2]
         last = row
         if needs_item:
             item = orjson.loads(raw)

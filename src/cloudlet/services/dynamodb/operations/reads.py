@@ -78,12 +78,15 @@ class ReadOperations(DynamoBase):
         order = "ASC" if forward else "DESC"
         beyond = ">" if forward else "<"
         if index is None:
-            sql = "SELECT pk, sk, item FROM ddb_items WHERE table_id = ? AND pk = ?"
+            sql = "SELECT pk, sk, size, item FROM ddb_items WHERE table_id = ? AND pk = ?"
             args: list[Any] = [table.id, key_range_.partition]
             position = "sk"
             ordering = f"sk {order}"
         else:
-            sql = "SELECT pk, sk, tpk, tsk, item FROM ddb_index_items WHERE index_id = ? AND pk = ?"
+            sql = (
+                "SELECT pk, sk, tpk, tsk, size, item FROM ddb_index_items"
+                " WHERE index_id = ? AND pk = ?"
+            )
             args = [index.id, key_range_.partition]
             position = "(sk, tpk, tsk)"
             ordering = f"sk {order}, tpk {order}, tsk {order}"
@@ -136,11 +139,11 @@ class ReadOperations(DynamoBase):
     ) -> Page:
         """One page of all the items of the table or an index, in key order."""
         if index is None:
-            sql = "SELECT pk, sk, item FROM ddb_items WHERE table_id = ?"
+            sql = "SELECT pk, sk, size, item FROM ddb_items WHERE table_id = ?"
             args: list[Any] = [table.id]
             position, ordering = "(pk, sk)", "pk, sk"
         else:
-            sql = "SELECT pk, sk, tpk, tsk, item FROM ddb_index_items WHERE index_id = ?"
+            sql = "SELECT pk, sk, tpk, tsk, size, item FROM ddb_index_items WHERE index_id = ?"
             args = [index.id]
             position, ordering = "(pk, sk, tpk, tsk)", "pk, sk, tpk, tsk"
         if start is not None:
