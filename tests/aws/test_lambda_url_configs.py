@@ -76,6 +76,8 @@ def test_update_changes_auth_cors_and_invoke_mode_and_keeps_the_url(lam, functio
         cors,
         "RESPONSE_STREAM",
     )
+    cleared = lam.update_function_url_config(FunctionName=function, Cors={})
+    assert "Cors" not in cleared
 
 
 def test_an_alias_has_its_own_url_and_both_are_listed(lam, function):

@@ -68,7 +68,7 @@ class UrlConfigOperations(StreamInvokeOperations):
             request["AuthType"],
             now,
             now,
-            request.get("Cors"),
+            request.get("Cors") or None,
             request.get("InvokeMode"),
         )
         await self.urls.save(config)
@@ -97,7 +97,8 @@ class UrlConfigOperations(StreamInvokeOperations):
             request.get("AuthType") or current.auth_type,
             current.created,
             url_timestamp(),
-            request.get("Cors", current.cors),
+            # An empty Cors removes the configuration (how Terraform drops its cors block).
+            (request["Cors"] or None) if "Cors" in request else current.cors,
             request.get("InvokeMode") or current.invoke_mode,
         )
         await self.urls.save(updated)
