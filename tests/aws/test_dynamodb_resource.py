@@ -63,6 +63,8 @@ def powertools_table(server: Any) -> str:
     return create_table(dynamodb_client(server), hash_key=("id", "S"), prefix="idempotency")
 
 
+# Outside Lambda, Powertools cannot tell the invocation's remaining time, and says so.
+@pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time")
 def test_powertools_idempotent_function_runs_its_body_once(server: Any) -> None:
     idempotency = pytest.importorskip("aws_lambda_powertools.utilities.idempotency")
     name = powertools_table(server)
