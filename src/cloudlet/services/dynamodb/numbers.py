@@ -105,18 +105,6 @@ def add_numbers(a: str, b: str, negate: bool = False) -> str:
     return canonical(check_number(total))
 
 
-def significant_digits(value: Decimal) -> int:
-    """How many significant digits `value` has (for item sizes)."""
-    if not value:
-        return 1
-    return len(value.normalize(EXACT).as_tuple().digits)
-
-
-def from_wire(text: str) -> Decimal:
-    """A stored (already valid, canonical) number's value."""
-    return Decimal(text)
-
-
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.errors import invalid_parameters, validation
-from cloudlet.services.dynamodb.numbers import from_wire, normalize_text
+from cloudlet.services.dynamodb.numbers import normalize_text
 
 Value = dict[str, Any]
 Item = dict[str, Value]
@@ -108,7 +108,7 @@ def binary(value: Value) -> bytes:
 
 
 def number(value: Value) -> Decimal:
-    return from_wire(value["N"])
+    return Decimal(value["N"])
 
 
 def equal(a: Value, b: Value) -> bool:
