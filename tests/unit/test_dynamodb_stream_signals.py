@@ -1,10 +1,15 @@
-"""The streams' notification hook: a poller waiting on a stream wakes at its next record."""
+"""The streams' notification hook: a poller waiting on a stream wakes at its next record
+and reads it through `StreamReader`."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from cloudlet.services.base import Platform, RequestContext
+from cloudlet.services.dynamodb import DynamoDBService
 from cloudlet.services.dynamodb.streams import StreamSignals, build_record, sequence_number
+from cloudlet.store import open_store
 
 
 def test_a_waiting_poller_wakes_when_its_stream_gets_a_record() -> None:
@@ -32,3 +37,45 @@ def test_records_have_aws_fields_and_images_by_view_type() -> None:
     assert ttl["eventName"] == "REMOVE" and ttl["dynamodb"]["OldImage"] == old
     assert ttl["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     assert sequence_number(42) == "000000000000000000042"
+
+
+def test_a_poller_in_process_wakes_at_a_put_and_reads_its_record(tmp_path: Any) -> None:
+    store = open_store(str(tmp_path / "db.sqlite"))
+    dynamodb = DynamoDBService(Platform(None, store))  # type: ignore[arg-type]
+    ctx = RequestContext("000000000000", "us-east-1", "r", "op", "http://localhost")
+
+    async def scenario() -> list[dict[str, Any]]:
+        created = await dynamodb.create_table(
+            ctx,
+            {
+                "TableName": "t",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            },
+        )
+        arn = created["TableDescription"]["LatestStreamArn"]
+        after = await dynamodb.stream_reader.latest(arn)
+        assert after == 0
+
+        async def poller() -> list[dict[str, Any]]:
+            while True:
+                event = dynamodb.signals.changed(arn)
+                records = await dynamodb.stream_reader.records(arn, after, 10)
+                if records:
+                    return records
+                await asyncio.wait_for(event.wait(), timeout=5)
+
+        waiting = asyncio.create_task(poller())
+        await asyncio.sleep(0.05)
+        await dynamodb.put_item(ctx, {"TableName": "t", "Item": {"pk": {"S": "a"}}})
+        return await asyncio.wait_for(waiting, timeout=2)
+
+    try:
+        records = asyncio.run(scenario())
+    finally:
+        store.close()
+    assert [r["eventName"] for r in records] == ["INSERT"]
+    assert records[0]["dynamodb"]["NewImage"] == {"pk": {"S": "a"}}
+    assert records[0]["dynamodb"]["SequenceNumber"] == "000000000000000000001"

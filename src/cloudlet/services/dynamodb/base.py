@@ -8,7 +8,7 @@ from typing import Any
 from cloudlet.services.base import Platform, RequestContext, Service
 from cloudlet.services.dynamodb.registry import TableRegistry
 from cloudlet.services.dynamodb.schema import MIGRATIONS
-from cloudlet.services.dynamodb.streams import StreamSignals
+from cloudlet.services.dynamodb.streams import StreamReader, StreamSignals
 from cloudlet.services.dynamodb.tables import Table
 
 
@@ -19,7 +19,9 @@ class DynamoBase(Service):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.registry = TableRegistry(self.store)
+        # The streams' hook for pollers inside cloudlet (see `streams`).
         self.signals = StreamSignals()
+        self.stream_reader = StreamReader(self.store)
 
     def patch_model(self, model: dict[str, Any]) -> None:
         # AttributeValues are checked by `values.check_value`, with DynamoDB's own messages,

@@ -5,10 +5,10 @@ carries) without its SequenceNumber, which is the row's `seq`, filled in when re
 
 `StreamSignals` is the in-process notification hook: `changed(arn)` gives an asyncio.Event
 set as soon as a record for that stream has committed, so a poller (the stream event source
-mapping) waits on it instead of sleeping between polls:
+mapping) waits on it instead of sleeping between polls; `StreamReader` reads the records:
 
-    event = signals.changed(stream_arn)
-    records = await read_records(store, stream_arn, after, limit)
+    event = dynamodb.signals.changed(stream_arn)
+    records = await dynamodb.stream_reader.records(stream_arn, after, limit)
     if not records:
         await asyncio.wait_for(event.wait(), timeout)   # woken by the next commit
 """
@@ -24,7 +24,7 @@ import orjson
 
 from cloudlet.services.dynamodb.size import item_size
 from cloudlet.services.dynamodb.values import Item
-from cloudlet.store import Tx
+from cloudlet.store import Store, Tx
 
 RETENTION_SECONDS = 24 * 3600
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -117,3 +117,34 @@ def read_records(tx: Tx, stream_id: int, after: int, limit: int) -> list[tuple[i
         " ORDER BY seq LIMIT ?",
         (stream_id, after, limit),
     ).fetchall()
+
+
+class StreamReader:
+    """Records by stream ARN, for pollers inside cloudlet (the stream event source mapping):
+    the same records GetRecords returns, numbered, oldest first."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def latest(self, stream_arn: str) -> int | None:
+        """The stream's last sequence number (0 when empty); None if there is no such stream."""
+
+        def read(tx: Tx) -> int | None:
+            row = tx.execute("SELECT id FROM ddb_streams WHERE arn = ?", (stream_arn,)).fetchone()
+            if row is None:
+                return None
+            last = tx.execute(
+                "SELECT MAX(seq) FROM ddb_stream_records WHERE stream_id = ?", (row[0],)
+            ).fetchone()[0]
+            return int(last or 0)
+
+        return await self.store.read(read)
+
+    async def records(self, stream_arn: str, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` records after sequence number `after` (an int; 0: from the start)."""
+
+        def read(tx: Tx) -> list[tuple[int, bytes]]:
+            row = tx.execute("SELECT id FROM ddb_streams WHERE arn = ?", (stream_arn,)).fetchone()
+            return read_records(tx, row[0], after, limit) if row else []
+
+        return [numbered(seq, raw) for seq, raw in await self.store.read(read)]
