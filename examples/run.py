@@ -1,7 +1,8 @@
-"""Start cloudlet and run the queue worker example against it: `./run example`.
+"""Start cloudlet and run an example against it: `./run example [orders|queue_worker]`.
 
 The server keeps its state in a fresh temporary directory and stops when the example ends.
-To explore by hand instead, run `./run up` in one terminal and `python app.py` in another.
+To explore by hand instead, run `./run up` in one terminal and, in another, the example's
+`app.py` with AWS_ENDPOINT_URL=http://localhost:4566 (and any AWS_* keys).
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ def free_port(preferred: int = 4566) -> int:
         return int(sock.getsockname()[1])
 
 
-def main() -> int:
+def main(example: str) -> int:
+    app = HERE / example / "app.py"
+    if not app.is_file():
+        names = sorted(p.parent.name for p in HERE.glob("*/app.py"))
+        print(f"no example {example!r}; the examples are: {', '.join(names)}", file=sys.stderr)
+        return 2
     port = free_port()
     endpoint = f"http://localhost:{port}"
     with tempfile.TemporaryDirectory(prefix="cloudlet-example-") as state:
@@ -52,11 +58,11 @@ def main() -> int:
                 "AWS_SECRET_ACCESS_KEY": "test",
                 "AWS_DEFAULT_REGION": "us-east-1",
             }
-            return subprocess.call([sys.executable, str(HERE / "app.py")], env=env)
+            return subprocess.call([sys.executable, str(app)], env=env)
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "orders"))
