@@ -2,7 +2,8 @@
 
 `DynamoDBService` gathers the operations (see `operations/`) and runs the sweeper (TTL
 deletions, stream retention) beside them. `signals` is the streams' notification hook: see
-`streams.StreamSignals`.
+`streams.StreamSignals`; event source mappings read streams through the `Streams` port it
+registers (`stream_port.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cloudlet.services.dynamodb.operations.items import ItemOperations
 from cloudlet.services.dynamodb.operations.partiql import PartiqlOperations
 from cloudlet.services.dynamodb.operations.tables import TableOperations
 from cloudlet.services.dynamodb.operations.ttl import TtlOperations
+from cloudlet.services.dynamodb.stream_port import DynamoStreams
 from cloudlet.services.dynamodb.ttl import Sweeper
 
 
@@ -31,6 +33,7 @@ class DynamoDBService(
         super().__init__(platform)
         self.sweeper = Sweeper(self.store, self.registry, self.signals)
         self._background: asyncio.Task[None] | None = None
+        platform.ports.dynamodb_streams = DynamoStreams(self.store, self.signals)
 
     async def start(self) -> None:
         self._background = asyncio.get_running_loop().create_task(self.sweeper.run())

@@ -62,6 +62,11 @@ def sequence_number(seq: int) -> str:
     return f"{seq:0{SEQUENCE_DIGITS}d}"
 
 
+def shard_id(stream_id: int, created: float) -> str:
+    """The id of a stream's one shard, in the layout AWS's DynamoDB shard ids have."""
+    return f"shardId-{int(created * 1000):020d}-{stream_id:08x}"
+
+
 def build_record(
     region: str,
     view_type: str,

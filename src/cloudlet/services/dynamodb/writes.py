@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cloudlet.services.dynamodb.errors import conditional_check_failed, validation
+from cloudlet.services.dynamodb.errors import conditional_check_failed
 from cloudlet.services.dynamodb.expressions.request import Expressions, prepare
 from cloudlet.services.dynamodb.expressions.update import apply_update, update_paths
 from cloudlet.services.dynamodb.keys import Key
+from cloudlet.services.dynamodb.legacy import translate
 from cloudlet.services.dynamodb.storage import Change, load_item, prepare_change
 from cloudlet.services.dynamodb.tables import Table
 from cloudlet.services.dynamodb.values import Item, check_item
@@ -51,6 +52,7 @@ class WriteRequest:
 
 class PutRequest(WriteRequest):
     def __init__(self, table: Table, params: dict[str, Any]) -> None:
+        params = translate(params)
         item = check_item(params["Item"])
         super().__init__(table, table.schema.item_key(item), prepare(params, CONDITION))
         self.item = item
@@ -64,6 +66,7 @@ class PutRequest(WriteRequest):
 
 class DeleteRequest(WriteRequest):
     def __init__(self, table: Table, params: dict[str, Any]) -> None:
+        params = translate(params)
         key, _ = table.schema.request_key(params["Key"])
         super().__init__(table, key, prepare(params, CONDITION))
 
@@ -73,12 +76,11 @@ class DeleteRequest(WriteRequest):
 
 class UpdateRequest(WriteRequest):
     def __init__(self, table: Table, params: dict[str, Any]) -> None:
+        params = translate(params)
         key, self.key_item = table.schema.request_key(params["Key"])
         expressions = prepare(params, UPDATE)
         super().__init__(table, key, expressions)
         self.update = expressions.get("UpdateExpression")
-        if self.update is None and params.get("AttributeUpdates"):
-            raise validation("AttributeUpdates is not supported by cloudlet: use UpdateExpression")
         self.paths = (
             update_paths(self.update, expressions.names, table.key_names) if self.update else []
         )

@@ -30,6 +30,7 @@ from cloudlet.services.dynamodb.expressions.nodes import (
 )
 from cloudlet.services.dynamodb.expressions.request import Expressions, prepare
 from cloudlet.services.dynamodb.key_conditions import KeyRange, key_range
+from cloudlet.services.dynamodb.legacy import translate
 from cloudlet.services.dynamodb.operations.items import projection_paths
 from cloudlet.services.dynamodb.pages import Page, PageSpec, answer, read_page
 from cloudlet.services.dynamodb.storage import load_item
@@ -45,10 +46,8 @@ class ReadOperations(DynamoBase):
     async def query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         table = self._table(ctx, params["TableName"])
         index = _index(table, params)
+        params = translate(params)
         if params.get("KeyConditionExpression") is None:
-            if params.get("KeyConditions"):
-                raise validation("KeyConditions is not supported by cloudlet: use"
-                                 " KeyConditionExpression")  # fmt: skip
             raise validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified"
                 " in the request."
@@ -120,6 +119,7 @@ class ReadOperations(DynamoBase):
                 "The Segment parameter is zero-based and must be less than parameter"
                 f" TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
             )
+        params = translate(params)
         expressions = prepare(params, SCAN)
         spec, consistent = self._spec(params, table, index, expressions)
         start = _start_key(params, table, index)
