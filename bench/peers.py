@@ -152,14 +152,19 @@ class ServerProcess:
         deadline = started + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_path.read_text()}")
+                output = self.log_path.read_text()
+                self.stop()
+                raise RuntimeError(f"{self.name} exited early:\n{output}")
             try:
                 probe(self.endpoint)
                 break
             except (OSError, urllib.error.URLError):
                 if time.perf_counter() > deadline:
+                    output = self.log_path.read_text()
                     self.stop()
-                    raise RuntimeError(f"{self.name} did not answer within {timeout}s") from None
+                    raise RuntimeError(
+                        f"{self.name} did not answer within {timeout}s:\n{output}"
+                    ) from None
                 time.sleep(0.005)
         self.startup_seconds = time.perf_counter() - started
         return self
@@ -180,6 +185,8 @@ class ServerProcess:
         except ProcessLookupError:
             pass
         self.process = None
+        if self.log_path is not None:  # its content was shown if the start failed
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> ServerProcess:
         return self
