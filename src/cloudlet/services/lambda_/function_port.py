@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from cloudlet.delivery.ports import AsyncSettings, FunctionTarget, Invocation, InvokeRefused
@@ -36,7 +37,9 @@ class LambdaFunctions:
             (destinations.get("OnFailure") or {}).get("Destination") or None,
             (version.config.get("DeadLetterConfig") or {}).get("TargetArn") or None,
         )
-        return FunctionTarget(function.arn, qualifier, settings)
+        return FunctionTarget(
+            function.arn, qualifier, settings, str(version.config.get("Role") or "")
+        )
 
     async def invoke(
         self, arn: str, payload: bytes, *, request_id: str = "", trace_header: str = ""
@@ -81,8 +84,12 @@ class LambdaFunctions:
 
     def _function(self, arn: str) -> tuple[Function, str | None] | None:
         """The function a full ARN names, and its qualifier."""
-        ref = parse_function_name(arn)
+        ref = _parse(arn)
         if ref.account is None or ref.region is None:
             return None
         function = self.service.registry.functions.get((ref.account, ref.region, ref.name))
         return None if function is None else (function, ref.qualifier)
+
+
+# Every attempt of every queued event resolves its ARN: the few ARNs in use are parsed once.
+_parse = functools.lru_cache(maxsize=4096)(parse_function_name)

@@ -56,6 +56,9 @@ class InvokeOperations(LambdaCore):
         super().__init__(platform)
         platform.ports.functions = LambdaFunctions(self)
 
+    def status(self) -> dict[str, Any]:
+        return {**super().status(), "async_events_queued": self.async_invoker.pending()}
+
     async def start(self) -> None:
         await super().start()
         await self.async_invoker.start()
