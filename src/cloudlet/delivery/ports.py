@@ -34,6 +34,7 @@ class FunctionTarget:
     function_arn: str  # unqualified
     qualifier: str | None  # a version or alias, as given (None: $LATEST)
     settings: AsyncSettings
+    role: str = ""  # the execution role of the version it runs (stream records name it)
 
     @property
     def qualified_arn(self) -> str:
@@ -169,9 +170,77 @@ class Queues(Protocol):
         Raises QueueNotFound, or MessageRejected with SQS's reason."""
 
 
+# -- streams (Kinesis, DynamoDB Streams) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What a consumer of a stream needs to know about it."""
+
+    arn: str
+    active: bool  # records can still arrive (a Kinesis stream, an enabled DynamoDB stream)
+    retention: float  # seconds records are kept
+    view_type: str | None = None  # DynamoDB's StreamViewType
+
+
+@dataclass(frozen=True, slots=True)
+class ShardInfo:
+    shard_id: str
+    parents: tuple[str, ...]  # read to their end before this shard is read (resharding)
+    closed: bool  # no record will be added (split, merged, or its stream disabled)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One record of a shard, as GetRecords returns it, with what ordering and ageing need."""
+
+    sequence_number: str
+    arrival: float  # seconds since the epoch (Kinesis: its ApproximateArrivalTimestamp)
+    key: str  # what order is kept by: the partition key, or the item's key as JSON
+    record: dict[str, Any]  # Kinesis: SequenceNumber, ApproximateArrivalTimestamp, Data
+    # (bytes), PartitionKey; DynamoDB: the stream record, userIdentity as Lambda shows it
+
+
+@dataclass(frozen=True, slots=True)
+class ShardRead:
+    records: list[StreamRecord]
+    ended: bool  # the shard is closed and nothing is left past the last record
+
+
+class StreamNotFound(LookupError):
+    """No stream (or no such shard in it) has the ARN given."""
+
+
+class Streams(Protocol):
+    """Kinesis or DynamoDB Streams, for event source mappings. A position in a shard is the
+    sequence number of the last record already read; reads return the records after it, in
+    order. Raises StreamNotFound when the stream or shard is gone."""
+
+    async def describe(self, arn: str) -> StreamInfo | None:
+        """The stream `arn` names, or None."""
+
+    async def shards(self, arn: str) -> list[ShardInfo]:
+        """The shards whose records may still be read, parents before children."""
+
+    async def position(
+        self, arn: str, shard_id: str, starting: str, timestamp: float | None = None
+    ) -> str:
+        """Where reading starts: TRIM_HORIZON (before the oldest record), LATEST (after
+        the newest), AT_TIMESTAMP (before the first record that arrived at `timestamp`)."""
+
+    async def read(self, arn: str, shard_id: str, after: str, limit: int) -> ShardRead:
+        """Up to `limit` records after the position `after`, oldest first."""
+
+    async def wait(self, arn: str, shard_id: str, after: str, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a record past `after` (at once if one is there);
+        whether one is. Woken by the write that commits it, not by polling."""
+
+
 @dataclass
 class Ports:
     """The registry: one slot per service that others use; None until its provider is built."""
 
     functions: Functions | None = None
     queues: Queues | None = None
+    kinesis: Streams | None = None
+    dynamodb_streams: Streams | None = None
