@@ -13,6 +13,10 @@ Events run through the `Functions` port, within the function's concurrency:
   OnSuccess. Events refused for good (a recursive loop stopped, reserved concurrency 0)
   fail at once.
 
+Accepting comes first: while events keep arriving faster than the event loop can serve, only
+a few run at once, and the backlog runs at full concurrency when arrivals pause (a queue
+absorbs the burst, as Lambda's does).
+
 Every change of an event's state (an attempt counted, a retry's due time) is written to its
 row before the event waits, and the row is deleted only once the event is settled, its records
 delivered: after a crash every event runs again from its last committed state, so an event is
