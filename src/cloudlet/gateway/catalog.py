@@ -1,9 +1,11 @@
-"""The services cloudlet serves, compiled once at start-up from botocore's models.
+"""The services cloudlet serves, compiled from botocore's models.
 
 For each provider: its service model (patched by the provider where the model lacks
 something, such as SQS's legacy query traits), the wire protocols it speaks (the model's
 metadata `protocols`: SQS answers both json and its legacy query protocol), and per protocol
 and operation the compiled parser/serializer, with the input validator and provider method.
+An operation is compiled on its first call, once: most operations of a service are never
+called, and compiling them all would cost more than a second at start-up.
 
 A protocol whose traits would mislead another (SQS's XML names: json reads `locationName`
 too) gets its own copy of the model, under the raw model's `protocolModels` key.
@@ -12,7 +14,7 @@ too) gets its own copy of the model, under the raw model's `protocolModels` key.
 from __future__ import annotations
 
 import asyncio
-import copy
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel
+from botocore.utils import merge_dicts
 
 from cloudlet.gateway.auth_errors import QUERY_CODES as AUTH_QUERY_CODES
 from cloudlet.gateway.errors import ServiceError, not_implemented
@@ -29,17 +32,31 @@ from cloudlet.services.base import RequestContext, Service
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
-_loader = Loader()
-
-
-@dataclass(eq=False)
 class OperationEntry:
-    name: str
-    model: OperationModel
-    protocol: WireProtocol  # the protocol `wire` speaks, in which errors are rendered too
-    wire: CompiledOperation
-    validate: Callable[[dict[str, Any]], list[Problem]]
-    handler: Handler | None
+    """One operation in one protocol: its wire format and validator, compiled when first used."""
+
+    __slots__ = ("_validate", "_wire", "handler", "model", "name", "protocol")
+
+    def __init__(
+        self, model: OperationModel, protocol: WireProtocol, handler: Handler | None
+    ) -> None:
+        self.name = model.name
+        self.model = model
+        self.protocol = protocol  # the protocol `wire` speaks, in which errors are rendered
+        self.handler = handler
+        self._wire: CompiledOperation | None = None
+        self._validate: Callable[[dict[str, Any]], list[Problem]] | None = None
+
+    @property
+    def wire(self) -> CompiledOperation:
+        if self._wire is None:
+            self._wire = self.protocol.compile(self.model)
+        return self._wire
+
+    def validate(self, params: dict[str, Any]) -> list[Problem]:
+        if self._validate is None:
+            self._validate = compile_validator(self.model.input_shape)
+        return self._validate(params)
 
 
 @dataclass(eq=False)
@@ -86,7 +103,7 @@ class ServiceEntry:
 
 def load_service(provider: Service) -> ServiceEntry:
     """Compile `provider`'s service model into a `ServiceEntry`."""
-    raw = copy.deepcopy(_loader.load_service_model(provider.name, "service-2"))
+    raw = _fresh_model(provider.name)
     provider.patch_model(raw)
     model = ServiceModel(raw, provider.name)
     query_codes = {
@@ -102,9 +119,7 @@ def load_service(provider: Service) -> ServiceEntry:
         if shape.get("exception") and "httpStatusCode" in shape.get("error", {})
     }
     entry = ServiceEntry(provider.name, model, provider, error_statuses=statuses)
-    operations = [model.operation_model(name) for name in model.operation_names]
-    validators = {op.name: compile_validator(op.input_shape) for op in operations}
-    handlers = {op.name: _handler(provider, op.name) for op in operations}
+    handlers = {name: _handler(provider, name) for name in model.operation_names}
     views = raw.get("protocolModels", {})
     for kind in raw["metadata"].get("protocols") or [model.protocol]:
         view = ServiceModel(views[kind], provider.name) if kind in views else model
@@ -112,15 +127,28 @@ def load_service(provider: Service) -> ServiceEntry:
         binding = Binding(entry, protocol)
         for operation in map(view.operation_model, view.operation_names):
             binding.operations[operation.name] = OperationEntry(
-                name=operation.name,
-                model=operation,
-                protocol=protocol,
-                wire=protocol.compile(operation),
-                validate=validators[operation.name],
-                handler=handlers[operation.name],
+                operation, protocol, handlers[operation.name]
             )
         entry.bindings.append(binding)
     return entry
+
+
+_loader = Loader()
+
+
+def _fresh_model(name: str) -> dict[str, Any]:
+    """A service's model parsed anew, for its provider to patch: a fresh parse costs a
+    fraction of a deep copy of the loader's cached one."""
+    version = _loader.determine_latest_version(name, "service-2")
+    for root in _loader.search_paths:
+        path = os.path.join(root, name, version, "service-2")
+        found = _loader.file_loader.load_file(path)
+        if found is not None:
+            extras = _loader.file_loader.load_file(f"{path}.sdk-extras")  # as botocore merges
+            if extras is not None:
+                merge_dicts(found, extras.get("merge", {}))
+            return dict(found)
+    return _loader.load_service_model(name, "service-2")
 
 
 def _handler(provider: Service, operation: str) -> Handler | None:
