@@ -1,21 +1,27 @@
-"""Builds the server: store, service providers, gateway; and runs it under uvicorn."""
+"""Builds the server: store, service providers, gateway; and runs it on its HTTP server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import signal
 import time
 from typing import Any
 
 import orjson
-import uvicorn
+
+try:
+    import uvloop
+except ImportError:  # Windows: plain asyncio
+    uvloop = None  # type: ignore[assignment]
 
 from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.engine.engine import Engine
 from cloudlet.gateway.catalog import load_service
 from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.http_server import HttpServer
 from cloudlet.gateway.server import Gateway
 from cloudlet.issuer import DISCOVERY_SUFFIX, ISSUER_PATH, JWKS_SUFFIX, LocalIssuer
 from cloudlet.logstore import LogStore
@@ -41,9 +47,7 @@ class Cloudlet:
         self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]
         doors = [door for p in self.providers if (door := p.front_door()) is not None]
-        self.gateway = Gateway(
-            config, self.services, self._internal, self._start, self._stop, front_doors=doors
-        )
+        self.gateway = Gateway(config, self.services, self._internal, front_doors=doors)
 
     async def _start(self) -> None:
         await self.engine.start()
@@ -62,6 +66,31 @@ class Cloudlet:
         await self.logs.close()  # the last lines the stopped environments printed
         self.store.close()
         log.info("stopped; every accepted write is committed to %s", self.config.database_path)
+
+    async def run(self) -> int:
+        """Serve until SIGINT or SIGTERM, then stop without losing an accepted write."""
+        await self._start()
+        server = HttpServer(self.gateway.respond, max_body=self.config.max_request_bytes)
+        try:
+            await server.start(self.config.host, self.config.port)
+        except OSError as error:
+            log.error(
+                "cannot listen on %s:%s: %s", self.config.host, self.config.port, error.strerror
+            )
+            await self._stop()
+            return 1
+        print(banner(self.config), flush=True)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        await stopping.wait()
+        log.info("stopping: answering what is in progress")
+        # Long polls (SQS waits up to 20 s) answer now rather than hold the stop.
+        self.drain()
+        await server.stop()
+        await self._stop()
+        return 0
 
     def status(self) -> dict[str, Any]:
         return {
@@ -110,26 +139,6 @@ class Cloudlet:
         return Response(200, [("content-type", "application/zip")], body)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, announcing the endpoint once the socket is listening."""
-
-    def __init__(self, config: uvicorn.Config, cloudlet: Cloudlet) -> None:
-        super().__init__(config)
-        self.cloudlet = cloudlet
-        self.cloudlet_config = cloudlet.config
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            print(banner(self.cloudlet_config), flush=True)
-
-    async def shutdown(self, sockets: Any = None) -> None:
-        # uvicorn waits for open requests before the lifespan shutdown: a long poll (up to
-        # 20 s for SQS) would hold the stop that long unless told to answer now.
-        self.cloudlet.drain()
-        await super().shutdown(sockets)
-
-
 def banner(config: Config) -> str:
     endpoint = config.endpoint()
     # In strict auth only the configured keys sign requests; elsewhere any key will do.
@@ -148,21 +157,10 @@ def banner(config: Config) -> str:
     )
 
 
-def serve(config: Config) -> None:
-    """Run cloudlet in the foreground until SIGINT or SIGTERM."""
+def serve(config: Config) -> int:
+    """Run cloudlet in the foreground until SIGINT or SIGTERM; the process's exit code."""
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Cloudlet(config)
-    uv_config = uvicorn.Config(
-        app.gateway,
-        host=config.host,
-        port=config.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        server_header=False,
-        log_level="warning",
-    )
-    _Server(uv_config, app).run()
+    return uvloop.run(app.run()) if uvloop is not None else asyncio.run(app.run())

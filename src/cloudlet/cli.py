@@ -222,8 +222,7 @@ def _up(config: Config) -> int:
             f"cloudlet: cannot use state dir {config.state_dir}: {error.strerror}", file=sys.stderr
         )
         return 2
-    serve(config)
-    return 0
+    return serve(config)
 
 
 def _status(config: Config, *, as_json: bool) -> int:

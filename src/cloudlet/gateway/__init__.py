@@ -5,5 +5,5 @@ its body parsed by the service's protocol (`protocols/`) into the operation's in
 validated against the model (`validate`) and handed to the provider; the provider's output or
 `ServiceError` goes back through the same protocol.
 
-Entry point: `server.Gateway`, the ASGI application.
+Entry points: `server.Gateway` (`respond(request)`), served by `http_server.HttpServer`.
 """
