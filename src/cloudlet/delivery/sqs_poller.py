@@ -147,11 +147,6 @@ class SqsPoller:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.workers.discard(task)
         self.receiving.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("event source mapping %s: a worker failed", self.settings.uuid,
-                      exc_info=task.exception())  # fmt: skip
-            if not self.stopping and not self.workers:
-                self._start_worker()
 
     def _leave(self) -> bool:
         """Whether this worker may stop: another one is left to listen."""
@@ -167,14 +162,21 @@ class SqsPoller:
         pending: list[Entry] = []
         while not self.stopping:
             wait = LONG_POLL if len(self.workers) == 1 else 0.0
-            batch = await self._next_batch(pending, wait)
-            if not batch:
-                if self._leave():
-                    return
+            try:
+                batch = await self._next_batch(pending, wait)
+                if not batch:
+                    if self._leave():
+                        return
+                    continue
+                if not self.receiving:
+                    self._scale_up()  # more may be waiting behind this batch
+                throttled = await self._process(batch)
+            except Exception:
+                # The batch comes back after its visibility timeout; the worker goes on.
+                log.exception("event source mapping %s: a batch failed", self.settings.uuid)
+                pending.clear()
+                await asyncio.sleep(REFUSED_PAUSE)
                 continue
-            if not self.receiving:
-                self._scale_up()  # more may be waiting behind this batch
-            throttled = await self._process(batch)
             if throttled and not pending and self._leave():
                 return
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _EVERY_SYSTEM_ATTRIBUTE = frozenset(("All",))
 _EVERY_MESSAGE_ATTRIBUTE = ["All"]
+_DELETE_RECEIVED = "DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receive_count = ?"
 
 
 class SqsQueues:
@@ -61,10 +62,20 @@ class SqsQueues:
         receipts = _receipts(queue, receipt_handles)
         if not receipts:
             return
+        if not queue.fifo:
+            # What DeleteMessage does on a standard queue, as one statement: a handle from an
+            # earlier receive (another receive count) deletes nothing.
+            keys = [(r.seq, queue.id, r.receive_count) for r in receipts]
+
+            def delete_received(tx: Tx) -> None:
+                tx.executemany(_DELETE_RECEIVED, keys)
+
+            await self.service.store.write(delete_received)
+            return
         now = time.time()
 
         def delete(tx: Tx) -> list[inflight.Outcome]:
-            return [inflight.delete(tx, queue.id, queue.fifo, r, now) for r in receipts]
+            return [inflight.delete(tx, queue.id, True, r, now) for r in receipts]
 
         if inflight.Outcome.RELEASED in await self.service.store.write(delete):
             self.service.waiters.wake(queue.id)
