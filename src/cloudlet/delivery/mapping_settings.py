@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloudlet.delivery.filters import FilterCriteria
+from cloudlet.delivery.stream_settings import StreamSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +19,4 @@ class MappingSettings:
     maximum_concurrency: int | None  # ScalingConfig.MaximumConcurrency
     report_failures: bool  # FunctionResponseTypes has ReportBatchItemFailures
     filters: FilterCriteria | None
+    stream: StreamSettings | None = None  # Kinesis and DynamoDB Streams sources only

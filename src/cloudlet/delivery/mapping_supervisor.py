@@ -1,9 +1,10 @@
 """The pollers of every enabled event source mapping: started, replaced and stopped as the
 mappings change, whatever their source.
 
-A source kind is the service in the source's ARN; each kind has its poller class (SQS now;
-Kinesis and DynamoDB Streams plug in beside it). A mapping that changes gets a new poller
-at once, while the old one finishes its batches in flight in the background.
+A source kind is the service in the source's ARN; each kind has its poller class (SQS; the
+stream poller for Kinesis and DynamoDB Streams, with the checkpoints it keeps). A mapping
+that changes gets a new poller at once, while the old one finishes its batches in flight in
+the background (a stream poller waits for its predecessor before reading a shard).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Protocol
 from cloudlet.delivery.mapping_settings import MappingSettings
 from cloudlet.delivery.ports import Ports
 from cloudlet.delivery.sqs_poller import SqsPoller
+from cloudlet.delivery.stream_checkpoints import Checkpoints
+from cloudlet.delivery.stream_poller import StreamPoller
+from cloudlet.store import Store
 
 
 class Poller(Protocol):
@@ -40,8 +44,9 @@ def source_kind(arn: str) -> str:
 
 
 class MappingSupervisor:
-    def __init__(self, ports: Ports) -> None:
+    def __init__(self, ports: Ports, store: Store) -> None:
         self.ports = ports
+        self.checkpoints = Checkpoints(store)
         self.pollers: dict[str, Poller] = {}
         self.halting: set[Poller] = set()
         self.paused = False
@@ -51,7 +56,12 @@ class MappingSupervisor:
         self.halt(settings.uuid)
         if self.paused:
             return
-        poller = POLLERS[source_kind(settings.source_arn)](settings, self.ports)
+        kind = source_kind(settings.source_arn)
+        poller: Poller
+        if kind in POLLERS:
+            poller = POLLERS[kind](settings, self.ports)
+        else:
+            poller = StreamPoller(settings, self.ports, self.checkpoints)
         self.pollers[settings.uuid] = poller
         poller.start()
 

@@ -33,7 +33,9 @@ class DynamoDBService(
         super().__init__(platform)
         self.sweeper = Sweeper(self.store, self.registry, self.signals)
         self._background: asyncio.Task[None] | None = None
-        platform.ports.dynamodb_streams = DynamoStreams(self.store, self.signals)
+        platform.ports.dynamodb_streams = DynamoStreams(
+            self.store, self.signals, self.stream_reader
+        )
 
     async def start(self) -> None:
         self._background = asyncio.get_running_loop().create_task(self.sweeper.run())

@@ -17,6 +17,7 @@ from cloudlet.services.dynamodb.streams import (
     numbered,
     read_records,
     sequence_number,
+    shard_id,
 )
 from cloudlet.services.dynamodbstreams import iterators
 from cloudlet.store import Tx
@@ -68,7 +69,7 @@ class DynamoDBStreamsService(Service):
         row, (first, last) = await self.store.read(read)
         stream_id, _, table_name, label, view_type, key_schema, created, disabled = row
         shard: dict[str, Any] = {
-            "ShardId": _shard_id(stream_id, created),
+            "ShardId": shard_id(stream_id, created),
             "SequenceNumberRange": {"StartingSequenceNumber": sequence_number(first or 1)},
         }
         if disabled is not None:
@@ -102,7 +103,7 @@ class DynamoDBStreamsService(Service):
 
         def read(tx: Tx) -> tuple[int, int]:
             row = _stream(tx, ctx, arn)
-            if params["ShardId"] != _shard_id(row[0], row[6]):
+            if params["ShardId"] != shard_id(row[0], row[6]):
                 raise ServiceError(
                     "ResourceNotFoundException",
                     f"Requested resource not found: Shard does not exist: {params['ShardId']}",
@@ -178,7 +179,3 @@ def _stream(tx: Tx, ctx: RequestContext, arn: str) -> Any:
             "ResourceNotFoundException", f"Requested resource not found: Stream: {arn} not found"
         )
     return row
-
-
-def _shard_id(stream_id: int, created: float) -> str:
-    return f"shardId-{int(created * 1000):020d}-{stream_id:08x}"

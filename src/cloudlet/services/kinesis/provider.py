@@ -2,7 +2,8 @@
 the store, keyed so that reading a shard is a range scan.
 
 `KinesisService` gathers the operations (see `operations/`) and runs the retention sweep.
-Other parts of cloudlet hear about new records through `KinesisService.arrivals`.
+Other parts of cloudlet hear about new records through `KinesisService.arrivals`, and read
+shards through the `Streams` port it registers (`stream_port.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cloudlet.services.kinesis.operations.consumers import ConsumerOperations
 from cloudlet.services.kinesis.operations.records import RecordOperations
 from cloudlet.services.kinesis.operations.shards import ShardOperations
 from cloudlet.services.kinesis.operations.tags import TagOperations
+from cloudlet.services.kinesis.stream_port import KinesisStreams
 from cloudlet.services.kinesis.validation import validation_error
 
 
@@ -25,6 +27,7 @@ class KinesisService(ShardOperations, RecordOperations, TagOperations, ConsumerO
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self._sweeping: asyncio.Task[None] | None = None
+        platform.ports.kinesis = KinesisStreams(self)
 
     async def start(self) -> None:
         self._sweeping = asyncio.get_running_loop().create_task(self.sweeper.run())

@@ -7,8 +7,8 @@ mapping settles into `Enabled` or `Disabled` (or goes) at once, unless
 `CLOUDLET_LAMBDA_STATE_DELAY` holds it in transition for that many seconds, as AWS does for
 a while: then a change meanwhile is refused with ResourceInUseException, as on AWS.
 
-SQS queues are the sources today; Kinesis and DynamoDB Streams join through
-`delivery.mapping_supervisor.POLLERS` and the checks of `mapping_rules`.
+SQS queues are the sources here; Kinesis and DynamoDB Streams are `stream_mappings`', which
+builds on these operations.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class MappingOperations(LambdaCore):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.mapping_store = MappingStore(self.store)
-        self.supervisor = MappingSupervisor(platform.ports)
+        self.supervisor = MappingSupervisor(platform.ports, self.store)
 
     def status(self) -> dict[str, Any]:
         return {**super().status(), "event_source_mappings": len(self.mapping_store.mappings)}

@@ -8,9 +8,9 @@ from cloudlet.services.lambda_.event_configs import EventConfigOperations
 from cloudlet.services.lambda_.functions import FunctionOperations
 from cloudlet.services.lambda_.invoke import InvokeOperations
 from cloudlet.services.lambda_.layers import LayerOperations
-from cloudlet.services.lambda_.mappings import MappingOperations
 from cloudlet.services.lambda_.permissions import PermissionOperations
 from cloudlet.services.lambda_.recursion import RecursionOperations
+from cloudlet.services.lambda_.stream_mappings import StreamMappingOperations
 from cloudlet.services.lambda_.url_configs import UrlConfigOperations
 from cloudlet.services.lambda_.versions import VersionOperations
 
@@ -24,7 +24,7 @@ class LambdaService(
     AliasOperations,
     LayerOperations,
     ConcurrencyOperations,
-    MappingOperations,
+    StreamMappingOperations,
     EventConfigOperations,
     RecursionOperations,
 ):
