@@ -391,3 +391,51 @@ def test_a_disabled_mapping_resumes_where_it_stopped(lam, kinesis, sqs, observer
     assert quiet(sqs, observer, 1) == []
     lam.update_event_source_mapping(UUID=uuid, Enabled=True)
     assert bodies_seen(sqs, observer, 1) == [["while-disabled"]]
+
+
+# Counts records per tumbling window in its state, reporting every invocation to OBSERVER.
+WINDOW_COUNTER = """
+import json, os
+import boto3
+
+sqs = boto3.client("sqs")
+
+def handler(event, context):
+    state = {"count": event["state"].get("count", 0) + len(event["Records"])}
+    sqs.send_message(
+        QueueUrl=os.environ["OBSERVER"],
+        MessageBody=json.dumps({**{k: v for k, v in event.items() if k != "Records"},
+                                "records": len(event["Records"]), "next": state}),
+    )
+    return {"state": state}
+"""
+
+
+def test_a_tumbling_window_carries_state_and_ends_with_a_final_invocation(
+    lam, kinesis, sqs, observer
+):
+    function = unique("window-counter")
+    create_function(
+        lam, function, WINDOW_COUNTER, Environment={"Variables": {"OBSERVER": observer}}
+    )
+    name, arn, _ = mapped(lam, kinesis, function, TumblingWindowInSeconds=2)
+    put_records(kinesis, name, ["a", "b", "c"])
+    reports: list[dict] = []
+    deadline = time.monotonic() + 20
+    finals = []
+    while sum(final["state"]["count"] for final in finals) < 3:
+        assert time.monotonic() < deadline, f"no final invocations for 3 records: {reports}"
+        reports += observe(sqs, observer, 1)
+        finals = [report for report in reports if report["isFinalInvokeForWindow"]]
+    for final in finals:
+        assert final["records"] == 0
+        assert (final["shardId"], final["eventSourceARN"]) == ("shardId-000000000000", arn)
+        assert final["isWindowTerminatedEarly"] is False
+        start, end = (
+            datetime.datetime.strptime(final["window"][edge], "%Y-%m-%dT%H:%M:%SZ")
+            for edge in ("start", "end")
+        )
+        assert (end - start).total_seconds() == 2 and start.second % 2 == 0
+    working = [report for report in reports if not report["isFinalInvokeForWindow"]]
+    assert sum(report["records"] for report in working) == 3
+    assert working[0]["state"] == {}

@@ -7,6 +7,9 @@ no filter matches are done at once. The checkpoint is the last record of the unb
 done records from the start: written after each batch settles, it never passes a record
 still to run, whatever order the lanes finish in.
 
+With TumblingWindowInSeconds, a lane's batches never span two windows, and a window gets
+its final invocation when a record of a later window comes or its end passes.
+
 Idle, the reader waits on the stream's notification hook (`Streams.wait`): a new record
 starts its batch as soon as its write commits. A closed shard read to its end, every record
 done, is marked finished, so that its children may start.
@@ -25,6 +28,7 @@ import orjson
 
 from cloudlet.delivery.stream_batches import Entry
 from cloudlet.delivery.stream_records import dynamodb_record, filter_view, kinesis_record
+from cloudlet.delivery.stream_windows import Window
 
 if TYPE_CHECKING:
     from cloudlet.delivery.ports import StreamRecord
@@ -167,26 +171,47 @@ class Lane:
         self.reader = reader
         self.queue: deque[Entry] = deque()
         self.wake = asyncio.Event()
+        self.tumbling = reader.poller.stream.tumbling_window
+        self.window: Window | None = None  # the tumbling window being run, if any
 
     async def run(self) -> None:
         reader = self.reader
         poller = reader.poller
         while not poller.halted.is_set():
             if not self.queue:
-                self.wake.clear()
-                await self.wake.wait()
+                await self._idle()
                 continue
             batch = await self._gather()
             if not batch:
                 continue
-            settled = await poller.runner.settle(reader.shard_id, batch)
+            if self.tumbling:
+                window = Window.of(batch[0].item.arrival, self.tumbling)
+                if self.window is not None and self.window.start != window.start:
+                    await poller.runner.close_window(reader.shard_id, self.window)
+                    self.window = None
+                self.window = self.window or window
+            settled = await poller.runner.settle(reader.shard_id, batch, self.window)
             await reader.advance()
             if not settled:
                 return
 
+    async def _idle(self) -> None:
+        """Wait for records; a tumbling window that ends meanwhile gets its last invocation."""
+        self.wake.clear()
+        if self.window is None:
+            await self.wake.wait()
+            return
+        left = self.window.end - time.time()
+        if left > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), left)
+        if not self.queue and time.time() >= self.window.end:
+            await self.reader.poller.runner.close_window(self.reader.shard_id, self.window)
+            self.window = None
+
     async def _gather(self) -> list[Entry]:
-        """The next batch: up to BatchSize records within the payload limit, waiting up to the
-        batching window for it to fill."""
+        """The next batch: up to BatchSize records within the payload limit (and one tumbling
+        window), waiting up to the batching window for it to fill."""
         settings = self.reader.settings
         halted = self.reader.poller.halted
         window = settings.batching_window
@@ -201,9 +226,17 @@ class Lane:
                     await asyncio.wait_for(self.wake.wait(), left)
         batch: list[Entry] = []
         size = 16
+        ends = (
+            Window.of(self.queue[0].item.arrival, self.tumbling).end
+            if self.tumbling and self.queue
+            else None
+        )
         while self.queue and len(batch) < settings.batch_size:
-            size += len(self.queue[0].encoded) + 1
+            entry = self.queue[0]
+            size += len(entry.encoded) + 1
             if batch and size > PAYLOAD_LIMIT:
+                break
+            if ends is not None and entry.item.arrival >= ends:
                 break
             batch.append(self.queue.popleft())
         return batch

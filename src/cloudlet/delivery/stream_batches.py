@@ -11,6 +11,8 @@ discarded, every record then done.
   receives the failure record naming them.
 - A throttled or refused invocation is not a retry: it is tried again, with backoff, until the
   records age out.
+- With a tumbling window, each invocation carries the window and its state (see
+  `stream_windows`); a success's returned state is the next one's.
 
 Halting (the mapping changed or stops) abandons the batch between invocations: its records
 stay undone, so the next poller runs them again from the checkpoint.
@@ -36,6 +38,7 @@ from cloudlet.delivery.stream_failures import (
     failure_record,
 )
 from cloudlet.delivery.stream_settings import StreamSettings
+from cloudlet.delivery.stream_windows import Window
 from cloudlet.ids import random_uuid
 
 log = logging.getLogger("cloudlet.esm")
@@ -45,7 +48,7 @@ REFUSED_BACKOFF = (0.05, 2.0)  # the same for throttled or refused invocations
 OK = "OK"
 FAILED = "PROBLEM: Function call failed"
 
-_ENVELOPE = (b'{"Records":[', b"]}")
+_RECORDS = b'{"Records":['
 
 
 @dataclass(slots=True, eq=False)
@@ -87,7 +90,7 @@ class BatchRunner:
         self.halted = halted
         self.result = ""  # the last LastProcessingResult reported
 
-    async def settle(self, shard_id: str, batch: list[Entry]) -> bool:
+    async def settle(self, shard_id: str, batch: list[Entry], window: Window | None = None) -> bool:
         """Run `batch` until every record is done; False when halted first."""
         work = deque([_Work(batch)])
         while work:
@@ -97,7 +100,9 @@ class BatchRunner:
             item.entries = await self._discard_aged(shard_id, item)
             if not item.entries:
                 continue
-            attempt = await self._invoke(item.entries)
+            attempt = await self._invoke(
+                self._payload(item.entries, shard_id, window), item.entries
+            )
             if attempt is None:
                 if self.halted.is_set():
                     return False
@@ -110,6 +115,8 @@ class BatchRunner:
             if failed is None:
                 _done(item.entries)
                 self._report(OK)
+                if window is not None:
+                    window.carry(result.payload)
                 continue
             self._report(FAILED)
             _done(item.entries[:failed])
@@ -140,10 +147,32 @@ class BatchRunner:
             return 0
         return min((numbers[number] for number in failed), default=None)
 
-    async def _invoke(self, entries: list[Entry]) -> tuple[str, Invocation] | None:
-        """Invoke the function with `entries`; None when halted or the records aged out while
-        the function could not be invoked."""
-        payload = _ENVELOPE[0] + b",".join(entry.encoded for entry in entries) + _ENVELOPE[1]
+    async def close_window(self, shard_id: str, window: Window) -> None:
+        """The window's last invocation: no records, its final state; retried as a batch is."""
+        payload = self._payload([], shard_id, window, final=True)
+        retries = 0
+        while (attempt := await self._invoke(payload, [])) is not None:
+            if attempt[1].function_error is None:
+                self._report(OK)
+                return
+            self._report(FAILED)
+            retries += 1
+            limit = self.stream.maximum_retry_attempts
+            if limit != -1 and retries > limit:
+                return
+            await self._pause(min(RETRY_BACKOFF[0] * 2 ** (retries - 1), RETRY_BACKOFF[1]))
+
+    def _payload(
+        self, entries: list[Entry], shard_id: str, window: Window | None, final: bool = False
+    ) -> bytes:
+        records = _RECORDS + b",".join(entry.encoded for entry in entries) + b"]"
+        if window is None:
+            return records + b"}"
+        return records + window.envelope_tail(shard_id, self.settings.source_arn, final) + b"}"
+
+    async def _invoke(self, payload: bytes, entries: list[Entry]) -> tuple[str, Invocation] | None:
+        """Invoke the function with `payload` (`entries`); None when halted or the records
+        aged out while the function could not be invoked."""
         backoff = REFUSED_BACKOFF[0]
         while not self.halted.is_set():
             request_id = random_uuid()
@@ -156,7 +185,7 @@ class BatchRunner:
                 if not refused.retryable:
                     log.warning("event source mapping %s: %s: %s", self.settings.uuid,
                                 refused.code, refused.message)  # fmt: skip
-                if self._aged(entries[0]):
+                if entries and self._aged(entries[0]):
                     return None
                 await self._pause(backoff)
                 backoff = min(backoff * 2, REFUSED_BACKOFF[1])
