@@ -47,6 +47,8 @@ class Config:
     # How many times faster than the clock asynchronous events age (MaximumEventAgeInSeconds):
     # 60 makes the 60-second minimum pass in a second, for tests.
     async_age_scale: float = 1.0
+    # The same for stream records and their event source mappings' MaximumRecordAgeInSeconds.
+    stream_age_scale: float = 1.0
     # Seconds a Kinesis stream shows CREATING, UPDATING or DELETING (AWS: seconds to minutes).
     kinesis_state_delay: float = 0.0
     # Enforce each Kinesis shard's write limits (1,000 records and 1 MiB a second), as AWS does.
@@ -102,6 +104,10 @@ class Config:
             values["async_age_scale"] = _float(
                 env["CLOUDLET_ASYNC_AGE_SCALE"], "CLOUDLET_ASYNC_AGE_SCALE"
             )
+        if "CLOUDLET_STREAM_AGE_SCALE" in env:
+            values["stream_age_scale"] = _float(
+                env["CLOUDLET_STREAM_AGE_SCALE"], "CLOUDLET_STREAM_AGE_SCALE"
+            )
         if "CLOUDLET_KINESIS_STATE_DELAY" in env:
             values["kinesis_state_delay"] = _float(
                 env["CLOUDLET_KINESIS_STATE_DELAY"], "CLOUDLET_KINESIS_STATE_DELAY"
@@ -128,6 +134,10 @@ class Config:
         if self.async_age_scale <= 0:
             raise ConfigError(
                 f"CLOUDLET_ASYNC_AGE_SCALE must be a positive number, not {self.async_age_scale}"
+            )
+        if self.stream_age_scale <= 0:
+            raise ConfigError(
+                f"CLOUDLET_STREAM_AGE_SCALE must be a positive number, not {self.stream_age_scale}"
             )
         if not (0 < self.port < 65536):
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")

@@ -195,7 +195,7 @@ class BatchRunner:
 
     def _aged(self, entry: Entry) -> bool:
         age = self.stream.maximum_record_age
-        return age != -1 and entry.item.arrival < time.time() - age
+        return age != -1 and entry.item.arrival < time.time() - age / self.stream.age_scale
 
     async def _discard_aged(self, shard_id: str, item: _Work) -> list[Entry]:
         """The batch without its records past MaximumRecordAgeInSeconds (its oldest), which

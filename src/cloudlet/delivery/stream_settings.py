@@ -19,3 +19,4 @@ class StreamSettings:
     tumbling_window: int  # TumblingWindowInSeconds (0: none)
     # Told LastProcessingResult ("OK", "PROBLEM: ...") whenever it changes.
     report: Callable[[str], None] | None = None
+    age_scale: float = 1.0  # records age this much faster than the clock (tests)

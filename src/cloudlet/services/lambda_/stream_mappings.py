@@ -170,6 +170,7 @@ class StreamMappingOperations(MappingOperations):
             on_failure(config),
             config["TumblingWindowInSeconds"],
             report,
+            self.config.stream_age_scale,
         )
         return MappingSettings(
             mapping.uuid,
