@@ -52,7 +52,8 @@ MAX_RUNNING = 64  # events in flight at once, across functions
 # accepting them (the 202s) keeps the CPU; the backlog runs at full concurrency afterwards.
 BURST_RUNNING = 4
 ARRIVING = 0.05  # seconds since the last accepted event during which events are "arriving"
-SATURATED = 0.002  # a loop that takes this long to come back to a waiting task is saturated
+PROBE = 0.005  # seconds of a timer that tells whether the loop is saturated...
+SATURATED = 0.002  # ...by firing this much late
 FIRST_BACKOFF = 1.0  # seconds before a throttled event is tried again; doubles each time
 MAX_BACKOFF = 300.0
 
@@ -187,11 +188,11 @@ class AsyncInvoker:
         A loop that is not saturated (light traffic, slow functions) runs every event at once.
         """
         while len(self.running) >= BURST_RUNNING and loop.time() - self.last_accepted < ARRIVING:
+            # A timer that fires late says the loop is busy with other work (requests).
             tick = loop.time()
-            await asyncio.sleep(0)
-            if loop.time() - tick < SATURATED:
+            await asyncio.sleep(PROBE)
+            if loop.time() - tick - PROBE < SATURATED:
                 return
-            await asyncio.sleep(ARRIVING / 10)
 
     async def _run(self, event: Event) -> None:
         try:
