@@ -4,8 +4,10 @@ The reader reads ahead of the function (a bounded number of records) and hands e
 to one of ParallelizationFactor lanes, by a hash of its key (partition key, or the item's
 key), so that records of one key stay in order while lanes run batches side by side. Records
 no filter matches are done at once. The checkpoint is the last record of the unbroken run of
-done records from the start: written after each batch settles, it never passes a record
-still to run, whatever order the lanes finish in.
+done records from the start: it never passes a record still to run, whatever order the lanes
+finish in. A writer task of the reader writes it as it moves, without holding the lanes up
+(a batch settled just before a crash runs again: at least once); the last one is written
+before the reader stops.
 
 With TumblingWindowInSeconds, a lane's batches never span two windows, and a window gets
 its final invocation when a record of a later window comes or its end passes.
@@ -46,9 +48,11 @@ class ShardReader:
         self.settings = poller.settings
         self.shard_id = shard_id
         self.position = position  # last record read (None: start at the trim horizon)
+        self.done = position  # last record of the unbroken run of done records
         self.saved = position  # last checkpoint written
         self.pending: deque[Entry] = deque()  # read, in shard order, not yet all done
         self.progress = asyncio.Event()  # set whenever records become done
+        self.moved = asyncio.Event()  # set when `done` moves past `saved`
         self.saving = asyncio.Lock()
         parallel = poller.stream.parallelization
         self.lanes = [Lane(self) for _ in range(parallel)]
@@ -59,6 +63,7 @@ class ShardReader:
     async def run(self) -> bool:
         """Read the shard until halted (False) or finished (True)."""
         tasks = self.tasks = [asyncio.create_task(lane.run()) for lane in self.lanes]
+        writer = asyncio.create_task(self._write_checkpoints())
         stop_lanes = True
         try:
             finished = await self._read()
@@ -74,6 +79,11 @@ class ShardReader:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+            with contextlib.suppress(Exception):
+                await self._save()  # where the lanes got to
 
     def interrupt(self) -> None:
         """Stop waiting on the stream (the poller halts)."""
@@ -102,7 +112,7 @@ class ShardReader:
             if read.records:
                 self._dispatch(read.records)
                 self.position = read.records[-1].sequence_number
-                await self.advance()
+                self.advance()
                 continue
             if read.ended:
                 return await self._finish()
@@ -137,19 +147,29 @@ class ShardReader:
         for lane in touched:
             lane.wake.set()
 
-    async def advance(self) -> None:
-        """Write the checkpoint past the records now done (in shard order)."""
+    def advance(self) -> None:
+        """Move past the records now done (in shard order); the writer saves it."""
+        last = None
+        pending = self.pending
+        while pending and pending[0].done:
+            last = pending.popleft()
+        if last is not None:
+            self.done = last.sequence_number
+            self.progress.set()
+            self.moved.set()
+
+    async def _write_checkpoints(self) -> None:
+        while True:
+            await self.moved.wait()
+            self.moved.clear()
+            await self._save()
+
+    async def _save(self, finished: bool = False) -> None:
         async with self.saving:
-            last = None
-            pending = self.pending
-            while pending and pending[0].done:
-                last = pending.popleft()
-            if last is not None:
-                self.progress.set()
-                position = last.sequence_number
-                if position != self.saved:
-                    await self.poller.checkpoint(self.shard_id, position)
-                    self.saved = position
+            position = self.done
+            if position is not None and (position != self.saved or finished):
+                await self.poller.checkpoint(self.shard_id, position, finished)
+                self.saved = position
 
     async def _finish(self) -> bool:
         """The shard is closed and read to its end: wait for its last records, then mark it
@@ -159,8 +179,8 @@ class ShardReader:
             await self.progress.wait()
         if self.pending:
             return False
-        assert self.position is not None
-        await self.poller.checkpoint(self.shard_id, self.position, finished=True)
+        self.done = self.position  # the end: past the last record, whatever it was
+        await self._save(finished=True)
         return True
 
 
@@ -191,7 +211,7 @@ class Lane:
                     self.window = None
                 self.window = self.window or window
             settled = await poller.runner.settle(reader.shard_id, batch, self.window)
-            await reader.advance()
+            reader.advance()
             if not settled:
                 return
 
