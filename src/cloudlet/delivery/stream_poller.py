@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 
+from cloudlet.delivery.destinations import service_of
 from cloudlet.delivery.mapping_settings import MappingSettings
 from cloudlet.delivery.ports import Ports, StreamNotFound, Streams
 from cloudlet.delivery.shard_reader import GONE_PAUSE, ShardReader
@@ -27,7 +28,7 @@ REFRESH = 5.0  # seconds between looks at a stream's shards
 
 def streams_port(ports: Ports, source_arn: str) -> Streams | None:
     """The port that reads the stream `source_arn` names (Kinesis or DynamoDB Streams)."""
-    return ports.kinesis if source_arn.split(":")[2:3] == ["kinesis"] else ports.dynamodb_streams
+    return ports.kinesis if service_of(source_arn) == "kinesis" else ports.dynamodb_streams
 
 
 class StreamPoller:
