@@ -32,6 +32,7 @@ from cloudlet.services.base import RequestContext, Service
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
+
 class OperationEntry:
     """One operation in one protocol: its wire format and validator, compiled when first used."""
 
