@@ -132,14 +132,14 @@ async def many(engine: Engine, code: Path, count: int) -> dict:
     spec = spec_for(code, "noop.handler", "many")
     started = time.perf_counter()
     batch = 50
+    ours = []  # not the pool: it also holds the environments of the earlier phases
     for first in range(0, count, batch):
-        environments = await asyncio.gather(
+        ours += await asyncio.gather(
             *(engine.new_environment(spec) for _ in range(min(batch, count - first)))
         )
-        for environment in environments:
-            engine.idle[spec.key].append(environment)
+    engine.idle[spec.key].extend(ours)
     elapsed = time.perf_counter() - started
-    alive = [e for e in engine.idle[spec.key] if e.state == "IDLE"]
+    alive = [e for e in ours if e.state == "IDLE"]
     pss = [pss_kb(e.pid) for e in alive]
     return {
         "environments": len(alive),
