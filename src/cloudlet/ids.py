@@ -6,9 +6,13 @@ a couple, and is as unique for these purposes.
 """
 
 import random
-import uuid
+
+# A version 4 UUID's fixed bits: the version nibble (4) and the RFC 4122 variant (10xx).
+_CLEAR = ~((0xF << 76) | (0xC000 << 48))
+_SET = (4 << 76) | (0x8000 << 48)
 
 
 def random_uuid() -> str:
-    """A version-4 UUID string, e.g. for an `x-amzn-RequestId`."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    """A version-4 UUID string, e.g. for an `x-amzn-RequestId` or an SQS MessageId."""
+    h = f"{(random.getrandbits(128) & _CLEAR) | _SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -11,18 +11,21 @@ comes once the stream has ended, with ("ok", b"") or the error that cut it short
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from cloudlet.engine.bootstrap.channel import HEADER, encode
+import orjson
+
+from cloudlet.engine.bootstrap.channel import HEADER
 
 ChunkSink = Callable[[bytes], None]
 
 
 class Channel(Protocol):
     on_chunk: ChunkSink | None
+    # The runtime's peak resident size in KB, when its last reply said it (else None).
+    peak_memory_kb: int | None
 
     async def ready(self) -> tuple[str, float, bytes]:
         """("ready", init ms, b"") or ("init_error", init ms, error JSON)."""
@@ -45,6 +48,7 @@ class SocketChannel:
         self.reader = reader
         self.writer: asyncio.StreamWriter | None = writer
         self.on_chunk: ChunkSink | None = None
+        self.peak_memory_kb: int | None = None
 
     @classmethod
     async def open(cls, sock: socket.socket) -> SocketChannel:
@@ -60,12 +64,14 @@ class SocketChannel:
     def send(self, meta: dict[str, Any], payload: bytes) -> None:
         if self.writer is None:
             raise ConnectionError("the environment's channel is closed")
-        self.writer.write(encode(meta, payload))
+        head = orjson.dumps(meta)
+        self.writer.write(HEADER.pack(len(head), len(payload)) + head + payload)
 
     async def reply(self) -> tuple[str, bytes]:
         while True:
             meta, payload = await self._frame()
             if meta["t"] != "chunk":
+                self.peak_memory_kb = meta.get("mem")
                 return meta["t"], payload
             if self.on_chunk is not None:
                 self.on_chunk(payload)
@@ -74,7 +80,7 @@ class SocketChannel:
         try:
             head = await self.reader.readexactly(HEADER.size)
             meta_size, payload_size = HEADER.unpack(head)
-            meta = json.loads(await self.reader.readexactly(meta_size))
+            meta = orjson.loads(await self.reader.readexactly(meta_size))
             payload = await self.reader.readexactly(payload_size) if payload_size else b""
         except asyncio.IncompleteReadError:
             raise ConnectionError("the environment's process closed its channel") from None

@@ -302,7 +302,7 @@ class Engine:
 
     def _forget(self, environment: Environment) -> None:
         # by_pid keeps the environment until its exit is reported (see _on_exit).
-        tmp = environment.spec.process_environment(environment.id)["TMPDIR"]
+        tmp = environment.spec.tmp_path(environment.id)
         shutil.rmtree(tmp, ignore_errors=True)
 
     # -- environments -----------------------------------------------------------------------

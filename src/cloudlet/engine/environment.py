@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cloudlet.engine.channels import Channel
@@ -92,8 +93,9 @@ class Environment:
     _exit_status: int | None = None
     _exited: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
+    @cached_property
     def log_stream(self) -> str:
+        # Named once, after the day the environment started, as Lambda names its streams.
         return self.spec.log_stream_name(self.id)
 
     # -- start ------------------------------------------------------------------------------
@@ -170,7 +172,8 @@ class Environment:
         self.channel.on_chunk = take
         try:
             self.channel.send(meta, request.payload)
-            kind, body = await asyncio.wait_for(self.channel.reply(), spec.timeout)
+            async with asyncio.timeout(spec.timeout):
+                kind, body = await self.channel.reply()
             if kind == "ok" and chunks:
                 body = b"".join(chunks)
             if kind == "error":
@@ -265,6 +268,9 @@ class Environment:
 
     def max_memory_mb(self) -> int:
         """Peak resident memory of the process (Lambda's Max Memory Used)."""
+        reported = self.channel.peak_memory_kb if self.channel is not None else None
+        if reported:
+            return max(1, round(reported / 1024))
         try:
             with open(f"/proc/{self.pid}/status", "rb") as status:
                 for line in status:

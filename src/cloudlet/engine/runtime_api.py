@@ -34,6 +34,7 @@ class RuntimeApiChannel:
         self._connections: set[_Connection] = set()
         self.port = 0
         self.on_chunk: Callable[[bytes], None] | None = None
+        self.peak_memory_kb: int | None = None  # a Runtime API client does not say it
 
     async def listen(self) -> str:
         """Start listening; return the AWS_LAMBDA_RUNTIME_API value (host:port)."""

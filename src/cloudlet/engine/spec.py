@@ -51,6 +51,10 @@ class FunctionSpec:
         day = datetime.datetime.now(datetime.UTC).strftime("%Y/%m/%d")
         return f"{day}/[{self.version}]{environment_id}"
 
+    def tmp_path(self, environment_id: str) -> str:
+        """The environment's private temporary directory (Lambda's /tmp)."""
+        return f"{self.tmp_dir}/{environment_id}"
+
     def python_sys_path(self) -> list[str]:
         major, minor = self.python
         paths = [self.code_dir]
@@ -85,7 +89,7 @@ class FunctionSpec:
             "LAMBDA_TASK_ROOT": self.code_dir,
             "LAMBDA_RUNTIME_DIR": self.code_dir,
             "_HANDLER": self.handler,
-            "TMPDIR": f"{self.tmp_dir}/{environment_id}",
+            "TMPDIR": self.tmp_path(environment_id),
         }
         if token:
             env["AWS_SESSION_TOKEN"] = token

@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import os
+import resource
 import socket
 import sys
 import time
@@ -202,6 +203,10 @@ def marshal(response, ensure_ascii):
         raise FaultError("Runtime.MarshalError", f"Unable to marshal response: {error}") from None
 
 
+def peak_memory_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def is_stream(response):
     """A cloudlet extension: a handler that returns a generator streams its response."""
     return isinstance(response, types.GeneratorType)
@@ -269,11 +274,12 @@ def serve(sock, handler, ready):
             result = error_result(error, meta["id"])
             log_error(result)
             sys.stderr.flush()
-            channel.send(sock, {"t": "error"}, json.dumps(result).encode())
+            channel.send(sock, {"t": "error", "mem": peak_memory_kb()}, json.dumps(result).encode())
         else:
             sys.stdout.flush()
             sys.stderr.flush()
-            channel.send(sock, {"t": "ok"}, body)
+            # The peak resident size travels with the answer: the server needs no /proc read.
+            channel.send(sock, {"t": "ok", "mem": peak_memory_kb()}, body)
 
 
 def main(channel_fd, handler_name):

@@ -205,7 +205,10 @@ def reap(control):
         code = (
             os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
         )
-        send(control, {"op": "exited", "pid": pid, "status": code})
+        try:
+            send(control, {"op": "exited", "pid": pid, "status": code})
+        except OSError:
+            return  # the server has gone: nobody to tell, and we are about to exit too
 
 
 def serve(control, spares, become):

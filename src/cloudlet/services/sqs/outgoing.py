@@ -7,11 +7,11 @@ the write itself is one INSERT.
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from cloudlet.ids import random_uuid
 from cloudlet.services.sqs import message_attributes
 from cloudlet.services.sqs.digests import md5_of_attributes, md5_of_body
 from cloudlet.services.sqs.errors import (
@@ -37,17 +37,6 @@ class Outgoing:
     group_id: str | None
     dedup_id: str | None
     answer: dict[str, Any]  # SendMessage's answer; SequenceNumber is added on commit
-
-
-# A random 128-bit number becomes a version 4 UUID with these bits cleared, then set.
-_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_UUID_SET = (0x8000 << 48) | (4 << 76)
-
-
-def new_message_id() -> str:
-    """A version 4 UUID, without uuid4's syscall (os.urandom) and object per message."""
-    h = f"{(random.getrandbits(128) & _UUID_CLEAR) | _UUID_SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def fifo_identity(queue: Queue, entry: dict[str, Any], *, batch: bool) -> None:
@@ -82,7 +71,7 @@ def prepare(queue: Queue, entry: dict[str, Any], trace_header: str = "") -> Outg
             "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "
             "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
         )
-    answer: dict[str, Any] = {"MessageId": new_message_id(), "MD5OfMessageBody": md5_of_body(body)}
+    answer: dict[str, Any] = {"MessageId": random_uuid(), "MD5OfMessageBody": md5_of_body(body)}
     stored = None
     attributes = entry.get("MessageAttributes")
     if attributes:
