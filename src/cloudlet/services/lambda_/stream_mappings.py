@@ -148,7 +148,8 @@ class StreamMappingOperations(MappingOperations):
         """A deleted mapping's checkpoints go once its last poller has stopped."""
         checkpoints = self.supervisor.checkpoints
         async with checkpoints.lease(uuid):
-            if uuid not in self.mapping_store.mappings:
+            mapping = self.mapping_store.mappings.get(uuid)
+            if mapping is None or mapping.config["State"] == "Deleting":
                 await checkpoints.forget(uuid)
 
     def _stream_settings(self, mapping: Mapping) -> MappingSettings:
