@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 
@@ -196,4 +197,7 @@ def test_snap_start_applies_to_published_versions(lam):
     published = lam.publish_version(FunctionName=name)
     assert published["SnapStart"]["OptimizationStatus"] == "On"
     lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1")
+    first = lam.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+    report = base64.b64decode(first["LogResult"]).decode()
+    assert "Restore Duration: " in report and "Init Duration" not in report  # from the snapshot
     assert run(lam, name, Qualifier="1") == ("1", {"version": "1"})

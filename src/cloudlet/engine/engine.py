@@ -248,6 +248,12 @@ class Engine:
 
     # -- snapshots ----------------------------------------------------------------------------
 
+    async def prepare(self, spec: FunctionSpec) -> None:
+        """Take the snapshot of a SnapStart version now (as Lambda does when it is published)
+        rather than on its first invocation; nothing for other functions."""
+        if self._snapshots(spec) and spec.runtime.startswith("python"):
+            await self._snapshot(spec, await self._interpreter(spec.runtime))
+
     def _snapshots(self, spec: FunctionSpec) -> bool:
         return spec.snapshot or self.snapshot_all
 

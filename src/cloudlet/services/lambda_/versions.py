@@ -7,6 +7,7 @@ from typing import Any
 from cloudlet.services.base import RequestContext
 from cloudlet.services.lambda_.core import LambdaCore
 from cloudlet.services.lambda_.errors import invalid_parameter
+from cloudlet.services.lambda_.model import Function, Version
 from cloudlet.services.lambda_.paging import paginate
 
 
@@ -36,7 +37,13 @@ class VersionOperations(LambdaCore):
             raise
         function.versions[version.number] = version
         self.after_update(function, version)
+        if (version.config.get("SnapStart") or {}).get("OptimizationStatus") == "On":
+            self.background(self._snapshot(function, version))
         return shown
+
+    async def _snapshot(self, function: Function, version: Version) -> None:
+        """SnapStart: the snapshot is taken when the version is published, as on Lambda."""
+        await self.engine.prepare(await self.execution.spec(function, version))
 
     async def list_versions_by_function(
         self, ctx: RequestContext, request: dict[str, Any]
