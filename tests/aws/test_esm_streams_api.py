@@ -217,6 +217,15 @@ def test_deleting_a_stream_mapping_answers_deleting_and_it_goes(lam, function, s
         (
             {
                 "StartingPosition": "LATEST",
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": "arn:aws:sns:us-east-1:000000000000:missing"}
+                },
+            },
+            "The provided execution role does not have permissions to call Publish on SNS",
+        ),
+        (
+            {
+                "StartingPosition": "LATEST",
                 "FilterCriteria": {"Filters": [{"Pattern": "{not json"}]},
             },
             "Invalid filter pattern definition.",

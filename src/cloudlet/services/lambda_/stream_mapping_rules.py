@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudlet.delivery.destinations import service_of
+from cloudlet.delivery.destinations import exists, service_of
 from cloudlet.delivery.ports import Ports
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.lambda_.errors import conflict, invalid_parameter
@@ -91,10 +91,7 @@ def check_destination(ports: Ports, arn: str | None) -> None:
     service = service_of(arn)
     if service not in DESTINATION_ACTIONS:
         raise invalid_parameter(f"The destination ARN {arn} is invalid.")
-    exists = (
-        service == "sqs" and ports.queues is not None and ports.queues.describe(arn) is not None
-    )
-    if not exists:
+    if not exists(ports, arn):  # SNS topics and S3 buckets exist once cloudlet has them
         action, name = DESTINATION_ACTIONS[service]
         raise invalid_parameter(
             f"The provided execution role does not have permissions to call {action} on {name}"
