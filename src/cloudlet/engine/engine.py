@@ -248,6 +248,20 @@ class Engine:
 
     # -- snapshots ----------------------------------------------------------------------------
 
+    def warm(self, runtime: str) -> None:
+        """Start the zygote a Python runtime needs in the background, so that the first
+        invocation of a new function does not pay for it (an interpreter and boto3)."""
+        if runtime.startswith("python"):
+            task = asyncio.create_task(self._warm(runtime))
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
+
+    async def _warm(self, runtime: str) -> None:
+        try:
+            await self._zygote(await self._interpreter(runtime))
+        except Exception as error:  # the first invocation will report it properly
+            log.info("could not start the zygote for %s ahead: %s", runtime, error)
+
     async def prepare(self, spec: FunctionSpec) -> None:
         """Take the snapshot of a SnapStart version now (as Lambda does when it is published)
         rather than on its first invocation; nothing for other functions."""

@@ -92,6 +92,10 @@ class LambdaCore(Service):
         }
 
     async def start(self) -> None:
+        for runtime in {
+            f.latest.config.get("Runtime") or "" for f in self.registry.functions.values()
+        }:
+            self.engine.warm(runtime)
         for function in self.registry.functions.values():
             if function.reserved is not None:
                 self.engine.concurrency.set_reserved(

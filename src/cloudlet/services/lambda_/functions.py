@@ -133,6 +133,7 @@ class FunctionOperations(LambdaCore):
         finally:
             self.creating.discard(key)
         self.after_update(function, latest)
+        self.engine.warm(config["Runtime"])
         return shown
 
     # -- read ---------------------------------------------------------------------------------
