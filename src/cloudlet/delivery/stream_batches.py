@@ -131,7 +131,7 @@ class BatchRunner:
             if limit != -1 and retries > limit:
                 await self._discard(shard_id, rest, RETRIES_EXHAUSTED, item.invokes, item.last)
                 continue
-            await self._pause(min(RETRY_BACKOFF[0] * 2 ** (retries - 1), RETRY_BACKOFF[1]))
+            await self._pause(_backoff(retries))
             work.appendleft(_Work(rest, retries, item.invokes, item.last))
         return True
 
@@ -160,7 +160,7 @@ class BatchRunner:
             limit = self.stream.maximum_retry_attempts
             if limit != -1 and retries > limit:
                 return
-            await self._pause(min(RETRY_BACKOFF[0] * 2 ** (retries - 1), RETRY_BACKOFF[1]))
+            await self._pause(_backoff(retries))
 
     def _payload(
         self, entries: list[Entry], shard_id: str, window: Window | None, final: bool = False
@@ -241,6 +241,11 @@ class BatchRunner:
             self.result = result
             if self.stream.report is not None:
                 self.stream.report(result)
+
+
+def _backoff(retries: int) -> float:
+    """Seconds before a failed batch's retry number `retries` (from 1)."""
+    return float(min(RETRY_BACKOFF[0] * 2 ** (retries - 1), RETRY_BACKOFF[1]))
 
 
 def _done(entries: list[Entry]) -> None:
