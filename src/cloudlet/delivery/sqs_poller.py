@@ -5,7 +5,8 @@ batch as Lambda does. A success deletes the batch; with ReportBatchItemFailures 
 items the function reports stay; a failure leaves the batch in flight, so that it comes
 back after the queue's visibility timeout and, past maxReceiveCount, moves to the queue's
 dead-letter queue on SQS's own receive path. Records that no filter matches are deleted
-without invoking.
+without invoking. A batch's delete commits while its worker takes the next batch (a worker
+has at most one delete in flight).
 
 Scaling follows the backlog. One worker always long-polls, so an idle mapping costs one
 waiting receive and a message starts a batch at once. While batches keep coming (a receive
@@ -160,25 +161,34 @@ class SqsPoller:
 
     async def _work(self) -> None:
         pending: list[Entry] = []
-        while not self.stopping:
-            wait = LONG_POLL if len(self.workers) == 1 else 0.0
-            try:
-                batch = await self._next_batch(pending, wait)
-                if not batch:
-                    if self._leave():
-                        return
+        # The previous batch's delete commits while the next batch is received and invoked.
+        deleting: asyncio.Task[None] | None = None
+        try:
+            while not self.stopping:
+                wait = LONG_POLL if len(self.workers) == 1 else 0.0
+                try:
+                    batch = await self._next_batch(pending, wait)
+                    if not batch:
+                        if self._leave():
+                            return
+                        continue
+                    if not self.receiving:
+                        self._scale_up()  # more may be waiting behind this batch
+                    done, throttled = await self._process(batch)
+                    if deleting is not None:
+                        await deleting
+                    deleting = asyncio.create_task(self._delete(done)) if done else None
+                except Exception:
+                    # The batch comes back after its visibility timeout; the worker goes on.
+                    log.exception("event source mapping %s: a batch failed", self.settings.uuid)
+                    pending.clear()
+                    await asyncio.sleep(REFUSED_PAUSE)
                     continue
-                if not self.receiving:
-                    self._scale_up()  # more may be waiting behind this batch
-                throttled = await self._process(batch)
-            except Exception:
-                # The batch comes back after its visibility timeout; the worker goes on.
-                log.exception("event source mapping %s: a batch failed", self.settings.uuid)
-                pending.clear()
-                await asyncio.sleep(REFUSED_PAUSE)
-                continue
-            if throttled and not pending and self._leave():
-                return
+                if throttled and not pending and self._leave():
+                    return
+        finally:
+            if deleting is not None:
+                await deleting
 
     async def _next_batch(self, pending: list[Entry], wait: float) -> list[Entry]:
         """Up to BatchSize records within the payload limit, gathered for up to the batching
@@ -231,8 +241,9 @@ class SqsPoller:
             entries.append(Entry(record, orjson.dumps(record), received))
         return entries
 
-    async def _process(self, batch: list[Entry]) -> bool:
-        """Invoke the function with `batch` and settle it; whether it was throttled."""
+    async def _process(self, batch: list[Entry]) -> tuple[list[str], bool]:
+        """Invoke the function with `batch`: the receipts of the messages done with (to
+        delete), and whether the function was throttled."""
         settings = self.settings
         dropped: list[str] = []
         chosen = batch
@@ -245,8 +256,7 @@ class SqsPoller:
                 else:
                     dropped.append(entry.receipt)
         if not chosen:
-            await self._delete(dropped)
-            return False
+            return dropped, False
         info = self.queues.describe(settings.source_arn)
         visibility = info.visibility_timeout if info is not None else 30
         deadline = min(entry.received for entry in chosen) + visibility - SETTLE_MARGIN
@@ -254,9 +264,8 @@ class SqsPoller:
         try:
             result, throttled = await self._invoke(payload, _trace_header(chosen), deadline)
         except RecursionStopped:
-            await self._delete(dropped)
             await self._stop_recursion(chosen, info)
-            return False
+            return dropped, False
         done = dropped
         if result is not None and result.function_error is None:
             failed: set[str] | None = set()
@@ -264,8 +273,7 @@ class SqsPoller:
                 failed = failed_items(result.payload, {e.message_id for e in chosen})
             if failed is not None:
                 done = done + [e.receipt for e in chosen if e.message_id not in failed]
-        await self._delete(done)
-        return throttled
+        return done, throttled
 
     async def _invoke(
         self, payload: bytes, trace_header: str, deadline: float
