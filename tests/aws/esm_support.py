@@ -1,16 +1,13 @@
 """What the event source mapping tests share: a function that reports each invocation to an
-observer queue, Powertools installed once for the session, and waits on what functions saw."""
+observer queue, a package with Powertools, and waits on what functions saw."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import pytest
 
 # Reports every invocation (its records, when it ran, its trace id) to the OBSERVER queue,
 # sleeps SLEEP seconds, fails when a body is "fail", and answers ANSWER (JSON) otherwise.
@@ -67,26 +64,15 @@ def handler(event, context):
 """
 
 
-def install_powertools(config: pytest.Config) -> Path:
-    """aws-lambda-powertools installed once, kept in pytest's cache, for function packages."""
-    target = config.cache.mkdir("aws-lambda-powertools")
-    if not (target / "aws_lambda_powertools").is_dir():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--target", str(target), "aws-lambda-powertools>=3,<4"],
-            check=True,
-        )  # fmt: skip
-    return target
-
-
-def package_with(code_dir: Path, source: str, packages: Path) -> Path:
-    """A function's code directory: app.py beside links to every installed package."""
+def package_with(code_dir: Path, source: str, modules: list[ModuleType]) -> Path:
+    """A function's code directory: app.py beside links to installed modules (the test
+    extras' Powertools and what it needs), as a deployment package would hold them."""
     code_dir.mkdir(parents=True, exist_ok=True)
     (code_dir / "app.py").write_text(source)
-    for entry in packages.iterdir():
-        link = code_dir / entry.name
-        if not link.exists():
-            link.symlink_to(entry)
+    for module in modules:
+        origin = Path(str(module.__file__))
+        installed = origin.parent if origin.name == "__init__.py" else origin
+        (code_dir / installed.name).symlink_to(installed)
     return code_dir
 
 

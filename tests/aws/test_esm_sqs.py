@@ -11,13 +11,15 @@ import json
 import time
 from pathlib import Path
 
+import aws_lambda_powertools
+import jmespath
 import pytest
+import typing_extensions
 from esm_support import (
     POWERTOOLS,
     RECORDER,
     counts,
     drained,
-    install_powertools,
     most_at_once,
     observe,
     observe_records,
@@ -152,12 +154,13 @@ def test_a_failed_batch_returns_after_the_visibility_timeout_then_goes_to_the_dl
 
 
 def test_powertools_partial_batch_failure_retries_only_the_failing_message(
-    lam, sqs, observer, pytestconfig, tmp_path: Path
+    lam, sqs, observer, tmp_path: Path
 ):
     dlq_url, dlq_arn = queue(sqs, unique("dlq"))
     policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
     url, arn = queue(sqs, unique("partial"), VisibilityTimeout="3", RedrivePolicy=policy)
-    code = package_with(tmp_path / "code", POWERTOOLS, install_powertools(pytestconfig))
+    modules = [aws_lambda_powertools, jmespath, typing_extensions]
+    code = package_with(tmp_path / "code", POWERTOOLS, modules)
     name = unique("powertools")
     lam.create_function(
         FunctionName=name,
