@@ -9,6 +9,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import aws_lambda_powertools
+import jmespath
+import typing_extensions
+
 # Reports every invocation (its records, when it ran, its trace id) to the OBSERVER queue,
 # sleeps SLEEP seconds, fails when a body is "fail", and answers ANSWER (JSON) otherwise.
 RECORDER = """
@@ -62,6 +66,10 @@ def handler(event, context):
         event=event, record_handler=record_handler, processor=processor, context=context
     )
 """
+
+
+# Powertools as the test extras install it, with what it imports.
+POWERTOOLS_MODULES = [aws_lambda_powertools, jmespath, typing_extensions]
 
 
 def package_with(code_dir: Path, source: str, modules: list[ModuleType]) -> Path:

@@ -11,12 +11,10 @@ import json
 import time
 from pathlib import Path
 
-import aws_lambda_powertools
-import jmespath
 import pytest
-import typing_extensions
 from esm_support import (
     POWERTOOLS,
+    POWERTOOLS_MODULES,
     RECORDER,
     counts,
     drained,
@@ -159,8 +157,7 @@ def test_powertools_partial_batch_failure_retries_only_the_failing_message(
     dlq_url, dlq_arn = queue(sqs, unique("dlq"))
     policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
     url, arn = queue(sqs, unique("partial"), VisibilityTimeout="3", RedrivePolicy=policy)
-    modules = [aws_lambda_powertools, jmespath, typing_extensions]
-    code = package_with(tmp_path / "code", POWERTOOLS, modules)
+    code = package_with(tmp_path / "code", POWERTOOLS, POWERTOOLS_MODULES)
     name = unique("powertools")
     lam.create_function(
         FunctionName=name,

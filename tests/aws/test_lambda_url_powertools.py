@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from esm_support import install_powertools, package_with
+from esm_support import POWERTOOLS_MODULES, package_with
 from lambda_support import ROLE, RUNTIME, unique
 from url_support import call, create_url
 
@@ -40,11 +40,11 @@ def handler(event, context):
 
 
 @pytest.fixture(scope="module")
-def url(server, pytestconfig, tmp_path_factory) -> str:
+def url(server, tmp_path_factory) -> str:
     code = package_with(
         tmp_path_factory.mktemp("powertools") / "code",
         "import json\n" + APP,
-        install_powertools(pytestconfig),
+        POWERTOOLS_MODULES,
     )
     lam = client(server, "lambda")
     name = unique("powertools-url")
