@@ -365,6 +365,38 @@ def run_boto3(
     )
 
 
+def one_run(
+    server: ServerProcess,
+    workload: str,
+    client_name: str,
+    args: argparse.Namespace,
+    seconds: float,
+    tag: str,
+) -> dict[str, Any]:
+    """One run of a workload by one client; with the CPU time the server (its process tree)
+    and this process (the client, for boto3) spent per answered request, which a noisy
+    neighbour slows less than it slows the rate."""
+    assert server.process is not None
+    server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
+    if client_name == "wrk":
+        partition = f"wrk-{tag}" if workload == "put" else HOT
+        result = run_wrk(server.endpoint, workload, args, seconds, partition=partition)
+    else:
+        result = run_boto3(server.endpoint, workload, args, seconds, f"boto3-{tag}")
+    # Read before settling: the requests wrk left in flight are not counted either.
+    server_cpu = cpu_seconds(server.process.pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
+    waited = settle(server)
+    if waited > 2:
+        print(f"  ({server.name} busy {waited:.0f}s after the run stopped)", flush=True)
+    answered = max(1, result.messages)
+    return {
+        **asdict(result),
+        "server_cpu_ms": server_cpu * 1000 / answered,
+        "client_cpu_ms": client_cpu * 1000 / answered,
+    }
+
+
 def measure_load(servers: dict[str, ServerProcess], args: argparse.Namespace) -> dict[str, Any]:
     """Every workload and client against every server, servers taking turns within a round so
     that a noisy neighbour slows them alike."""
@@ -382,30 +414,17 @@ def measure_load(servers: dict[str, ServerProcess], args: argparse.Namespace) ->
                 for name, server in servers.items():
                     if workload in outcome[name]["unsupported"]:
                         continue
-                    results = []
-                    for phase, seconds in (("warm", args.warmup), ("run", args.seconds)):
-                        prefix = f"{client_name}-{round_number}-{phase}"
-                        if client_name == "wrk":
-                            partition = prefix if workload == "put" else HOT
-                            results.append(
-                                run_wrk(
-                                    server.endpoint, workload, args, seconds, partition=partition
-                                )
-                            )
-                            waited = settle(server)
-                            if waited > 2:
-                                print(f"  ({name} busy {waited:.0f}s after wrk stopped)")
-                        else:
-                            results.append(
-                                run_boto3(server.endpoint, workload, args, seconds, prefix)
-                            )
-                    result = results[-1]
-                    outcome[name]["runs"].setdefault(key, []).append(asdict(result))
+                    one_run(server, workload, client_name, args, args.warmup, f"{round_number}w")
+                    run = one_run(
+                        server, workload, client_name, args, args.seconds, f"{round_number}"
+                    )
+                    outcome[name]["runs"].setdefault(key, []).append(run)
                     print(
-                        f"round {round_number} {workload:6} {client_name:6} {name:16}"
-                        f" {result.requests_per_s:9,.0f} req/s"
-                        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
-                        f"  errors {result.errors}",
+                        f"round {round_number} {workload:6} {client_name:6} {name:10}"
+                        f" {per_second(run):9,.0f} req/s"
+                        f"  p50 {run['p50_ms']:7.2f} ms  p99 {run['p99_ms']:7.2f} ms"
+                        f"  errors {run['errors']}  server CPU {run['server_cpu_ms']:.3f} ms/req"
+                        f"  client CPU {run['client_cpu_ms']:.3f} ms/req",
                         flush=True,
                     )
     return outcome
@@ -557,9 +576,21 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                         run["p50_ms"],
                         run["p99_ms"],
                         run["errors"],
+                        round(run["server_cpu_ms"], 3),
+                        round(run["client_cpu_ms"], 2) if client_name == "boto3" else "",
                     ]
                 )
-    headers = ["workload", "client", "server", "requests/s", "p50 ms", "p99 ms", "errors"]
+    headers = [
+        "workload",
+        "client",
+        "server",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "server CPU ms/request",
+        "client CPU ms/request",
+    ]
     parts = [report.table(headers, rows)]
     unsupported_rows = [
         [name, WORKLOAD_TITLES[w], reason]
@@ -576,17 +607,31 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             if ours is None:
                 continue
             row: list[Any] = [WORKLOAD_TITLES[workload], client_name, round(per_second(ours))]
+            cpu: list[str] = []
             for other in others:
                 theirs = best(servers[other]["runs"].get(f"{workload}/{client_name}"))
                 ratio = (
                     per_second(ours) / per_second(theirs) if theirs and theirs["messages"] else 0
                 )
                 row.append(f"{ratio:.2f}x" if ratio else "n/a")
-            ratio_rows.append(row)
+                cpu.append(
+                    f"{theirs['server_cpu_ms'] / ours['server_cpu_ms']:.1f}x"
+                    if theirs and theirs["messages"]
+                    else "n/a"
+                )
+            ratio_rows.append(row + cpu)
         parts.append(
-            "cloudlet (durable, CLOUDLET_SYNC=full) against each server, requests/s:\n\n"
+            "cloudlet (durable, CLOUDLET_SYNC=full) against each server: requests/s, and"
+            " server CPU time per request (theirs / cloudlet's):\n\n"
             + report.table(
-                ["workload", "client", "cloudlet req/s", *[f"vs {o}" for o in others]], ratio_rows
+                [
+                    "workload",
+                    "client",
+                    "cloudlet req/s",
+                    *[f"vs {o}" for o in others],
+                    *[f"CPU/request, {o} / cloudlet" for o in others],
+                ],
+                ratio_rows,
             )
         )
     size_rows = []
