@@ -1,17 +1,19 @@
 """DynamoDB throughput and latency: cloudlet beside MiniStack and moto, one run.
 
-    ./run bench bench/dynamodb.py                  the whole comparison (about 15 minutes)
+    ./run bench bench/dynamodb.py                  the whole comparison (about 25 minutes)
     ./run bench bench/dynamodb.py --seconds 2 --rounds 1 --servers cloudlet ministack
 
 Each server is started fresh on loopback (cloudlet with `cloudlet up` on a new state dir,
 durable: CLOUDLET_SYNC=full) and loaded with PutItem, GetItem, UpdateItem with a
 ConditionExpression, and Query (100 items out of a 1,000-item partition, one page), by wrk
-(raw HTTP, bench/wrk/dynamodb.lua) and by boto3 (threads, a client each). The servers take
-turns, round after round; each run's best round is reported. Then the same Query on a table
-of 1,000 items and on one of 100,000 (the other 99,000 in other partitions), alternating;
-and cloudlet's own time per request (its debug log's timing of each request, from routing
-to the serialized answer) with one connection and under load. Numbers go to stdout as
-markdown and to bench/results/dynamodb-*.json.
+(raw HTTP, bench/wrk/dynamodb.lua), by boto3 (4 threads, a client each) and by one boto3
+client making one call at a time (a Lambda handler's view), with the CPU time the server
+spent per request. The servers take turns, round after round, each left to finish what wrk
+left in flight before the next one's turn; each run's best round is reported. Then the
+same Query on a table of 1,000 items and on one of 100,000 (the other 99,000 in other
+partitions), alternating; and cloudlet's own time per request (its debug log's timing of
+each request, from routing to the serialized answer) with one connection and under load.
+Numbers go to stdout as markdown and to bench/results/dynamodb-*.json.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ WORKLOAD_TITLES = {
     "update": "UpdateItem, conditional",
     "query": "Query, 100 items",
 }
+CLIENTS = ("wrk", "boto3", "boto3-1")
 OPERATIONS = {"put": "PutItem", "get": "GetItem", "update": "UpdateItem", "query": "Query"}
 ITEMS_TABLE = "items"  # PutItem, GetItem, UpdateItem; its partition HOT is read and updated
 SMALL_TABLE = "query-small"  # only the partition HOT: 1,000 items
@@ -358,10 +361,10 @@ def boto3_step(endpoint: str, workload: str, index: int, prefix: str) -> loadgen
 
 
 def run_boto3(
-    endpoint: str, workload: str, args: argparse.Namespace, seconds: float, prefix: str
+    endpoint: str, workload: str, threads: int, seconds: float, prefix: str
 ) -> loadgen.LoadResult:
     return loadgen.client_threads(
-        lambda index: boto3_step(endpoint, workload, index, prefix), args.boto3_threads, seconds
+        lambda index: boto3_step(endpoint, workload, index, prefix), threads, seconds
     )
 
 
@@ -382,7 +385,8 @@ def one_run(
         partition = f"wrk-{tag}" if workload == "put" else HOT
         result = run_wrk(server.endpoint, workload, args, seconds, partition=partition)
     else:
-        result = run_boto3(server.endpoint, workload, args, seconds, f"boto3-{tag}")
+        threads = 1 if client_name == "boto3-1" else args.boto3_threads
+        result = run_boto3(server.endpoint, workload, threads, seconds, f"{client_name}-{tag}")
     # Read before settling: the requests wrk left in flight are not counted either.
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
@@ -577,7 +581,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                         run["p99_ms"],
                         run["errors"],
                         round(run["server_cpu_ms"], 3),
-                        round(run["client_cpu_ms"], 2) if client_name == "boto3" else "",
+                        round(run["client_cpu_ms"], 2) if client_name != "wrk" else "",
                     ]
                 )
     headers = [
@@ -706,7 +710,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", nargs="+", default=["cloudlet", "ministack", "moto"])
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    parser.add_argument("--clients", nargs="+", choices=("wrk", "boto3"), default=["wrk", "boto3"])
+    parser.add_argument(
+        "--clients",
+        nargs="+",
+        choices=CLIENTS,
+        default=list(CLIENTS),
+        help="boto3: --boto3-threads threads, a client each; boto3-1: one, a call at a time",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured run")
     parser.add_argument("--rounds", type=int, default=3, help="each run's best round is reported")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured run before each")
