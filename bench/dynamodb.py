@@ -230,7 +230,6 @@ def update_body(sk: int) -> dict[str, Any]:
         "ConditionExpression": "attribute_exists(pk) AND #n < :max",
         "ExpressionAttributeNames": {"#n": "n"},
         "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": "1000000000000"}},
-        "ReturnValues": "UPDATED_NEW",
     }
 
 
@@ -256,7 +255,8 @@ def unsupported(endpoint: str, workload: str) -> str | None:
             if got.get("Item", {}).get("sk") != {"N": "7"}:
                 return f"GetItem answered {got}"
         elif workload == "update":
-            got = ddb_call(endpoint, "UpdateItem", update_body(PARTITION_ITEMS - 1))
+            body = {**update_body(PARTITION_ITEMS - 1), "ReturnValues": "UPDATED_NEW"}
+            got = ddb_call(endpoint, "UpdateItem", body)
             if "n" not in got.get("Attributes", {}):
                 return f"UpdateItem answered {got}"
         else:
