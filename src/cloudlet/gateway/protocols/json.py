@@ -12,7 +12,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request, Response
-from cloudlet.gateway.protocols.jsonshape import json_reader, json_writer
+from cloudlet.gateway.protocols.jsonshape import conversion_markers, json_reader, json_writer
 from cloudlet.gateway.protocols.shapes import json_default
 
 
@@ -51,8 +51,10 @@ class JsonProtocol:
 
 class JsonOperation:
     def __init__(self, operation: OperationModel, content_type: str) -> None:
-        # None when the JSON is already what the provider gets (SQS): nothing to walk.
+        # None when the JSON is already what the provider gets (SQS): nothing to walk; and
+        # nothing to walk either when the body names no member that needs converting.
         self.read = json_reader(operation.input_shape)
+        self.markers = conversion_markers(operation.input_shape) if self.read else ()
         self.write = json_writer(operation.output_shape, "unixtimestamp")
         self.content_type = content_type
 
@@ -69,7 +71,9 @@ class JsonOperation:
             raise ServiceError(
                 "SerializationException", "Start of structure or map found where not expected."
             )
-        if self.read is not None:
+        if self.read is not None and (
+            not self.markers or any(marker in request.body for marker in self.markers)
+        ):
             try:
                 params = self.read(params)
             except ValueError as error:

@@ -41,6 +41,42 @@ def json_writer(
     return _Compiler(reading=False, timestamp_format=timestamp_format).top(shape, body_only)
 
 
+def conversion_markers(shape: Shape | None) -> tuple[bytes, ...]:
+    """The quoted wire names of the members that hold blobs or timestamps, anywhere in
+    `shape`: JSON text containing none of them needs no conversion (a batch of plain SQS
+    messages, whose attributes could carry binary values but do not)."""
+    markers: set[bytes] = set()
+
+    def walk(current: Shape, seen: set[str]) -> None:
+        if current.name in seen:
+            return
+        seen.add(current.name)
+        kind = current.type_name
+        if kind == "structure":
+            for name, member in current.members.items():
+                if _holds_scalar(member, ("blob", "timestamp")):
+                    wire = member.serialization.get("name", name)
+                    markers.add(f'"{wire}"'.encode())
+                walk(member, seen)
+        elif kind == "list":
+            walk(current.member, seen)
+        elif kind == "map":
+            walk(current.value, seen)
+
+    if shape is not None:
+        walk(shape, set())
+    return tuple(sorted(markers))
+
+
+def _holds_scalar(shape: Shape, kinds: tuple[str, ...]) -> bool:
+    """Whether `shape` is one of `kinds`, or a list or map of them."""
+    if shape.type_name == "list":
+        return shape.member.type_name in kinds
+    if shape.type_name == "map":
+        return shape.value.type_name in kinds
+    return shape.type_name in kinds
+
+
 def is_located(member: Shape) -> bool:
     """Whether a REST member lives outside the body (path, query string, headers, status)."""
     return "location" in member.serialization
