@@ -56,11 +56,14 @@ def fifo_identity(queue: Queue, entry: dict[str, Any], *, batch: bool) -> None:
         )
 
 
-def prepare(queue: Queue, entry: dict[str, Any], trace_header: str = "") -> Outgoing:
+def prepare(
+    queue: Queue, entry: dict[str, Any], trace_header: str = "", size: int | None = None
+) -> Outgoing:
     """Check one message (SendMessage's input or a batch entry) against `queue`.
 
     `trace_header` is the request's X-Amzn-Trace-Id: the message's AWSTraceHeader unless the
     entry sets one (an SDK in a Lambda function sends its own, so the chain is followed).
+    `size` is the entry's `size_of`, when the caller has it already.
     """
     body = entry.get("MessageBody")
     if not body:
@@ -78,7 +81,7 @@ def prepare(queue: Queue, entry: dict[str, Any], trace_header: str = "") -> Outg
         message_attributes.check_user_attributes(attributes)
         stored = message_attributes.encode(attributes)
         answer["MD5OfMessageAttributes"] = md5_of_attributes(attributes)
-    if size_of(entry) > queue.max_size:
+    if (size_of(entry) if size is None else size) > queue.max_size:
         raise invalid_parameter(
             "One or more parameters are invalid. Reason: Message must be shorter than "
             f"{queue.max_size} bytes."

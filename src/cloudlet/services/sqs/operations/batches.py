@@ -26,15 +26,16 @@ class BatchOperations(MessageOperations):
         queue = self._queue(ctx, request["QueueUrl"])
         entries = request["Entries"]
         check_entries(entries, "SendMessageBatchRequestEntry")
-        check_total_size(sum(size_of(entry) for entry in entries))
+        sizes = [size_of(entry) for entry in entries]
+        check_total_size(sum(sizes))
         if queue.fifo:
             for entry in entries:
                 fifo_identity(queue, entry, batch=True)
         prepared: list[tuple[str, Outgoing]] = []
         failed = []
-        for entry in entries:
+        for entry, size in zip(entries, sizes, strict=True):
             try:
-                prepared.append((entry["Id"], prepare(queue, entry, ctx.trace_header)))
+                prepared.append((entry["Id"], prepare(queue, entry, ctx.trace_header, size)))
             except ServiceError as error:
                 failed.append(failure(entry["Id"], error))
         if prepared:
