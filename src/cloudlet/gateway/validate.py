@@ -33,7 +33,22 @@ class Problem:
         return names[-1] if names else ""
 
 
-Validator = Callable[[Any, Path, list[Problem]], None]
+# Where a value sits, as nested pairs (parent trail, step): cheaper to extend for every member
+# visited than a tuple, and flattened into a Problem's `path` only when there is a problem.
+Trail = tuple[Any, ...]
+Validator = Callable[[Any, Trail, list[Problem]], None]
+
+
+def _flatten(trail: Trail) -> Path:
+    steps: list[str | int] = []
+    while trail:
+        trail, step = trail
+        steps.append(step)
+    return tuple(reversed(steps))
+
+
+def _problem(trail: Trail, kind: str, value: Any, limit: Any = None) -> Problem:
+    return Problem(_flatten(trail), kind, value, limit)
 
 
 def compile_validator(shape: Shape | None) -> Callable[[dict[str, Any]], list[Problem]]:
@@ -105,34 +120,48 @@ def _build(shape: Shape, memo: dict[str, Validator]) -> Validator:
     if kind == "string" and "pattern" in meta:
         checks.extend(_pattern(meta["pattern"]))
 
-    def check(value: Any, path: Path, problems: list[Problem]) -> None:
+    def check(value: Any, path: Trail, problems: list[Problem]) -> None:
         if not isinstance(value, types) or (refuse_bool and isinstance(value, bool)):
-            problems.append(Problem(path, "type", value, kind))
+            problems.append(_problem(path, "type", value, kind))
             return
         for sub in checks:
             sub(value, path, problems)
 
+    if not checks and not refuse_bool:
+        # Nothing but a type to check: a structure holding it checks it inline.
+        check.only_types = types  # type: ignore[attr-defined]
     return check
 
 
 def _structure(shape: Shape, memo: dict[str, Validator]) -> Validator:
     members = {name: _compile(member, memo) for name, member in shape.members.items()}
+    simple = {
+        name: types
+        for name, check in members.items()
+        if (types := getattr(check, "only_types", None)) is not None
+    }
     required = tuple(shape.required_members)
     is_union = bool(shape.metadata.get("union"))
 
-    def check(value: dict[str, Any], path: Path, problems: list[Problem]) -> None:
+    def check(value: dict[str, Any], path: Trail, problems: list[Problem]) -> None:
         for name in required:
             if value.get(name) is None:
-                problems.append(Problem((*path, name), "missing", None))
+                problems.append(_problem((path, name), "missing", None))
         present = 0
         for name, item in value.items():
+            if item is None:
+                continue
+            only = simple.get(name)
+            if only is not None and isinstance(item, only):
+                present += 1
+                continue
             member_check = members.get(name)
-            if member_check is None or item is None:
+            if member_check is None:
                 continue  # unknown members are ignored, as AWS does
             present += 1
-            member_check(item, (*path, name), problems)
+            member_check(item, (path, name), problems)
         if is_union and present != 1:
-            problems.append(Problem(path, "union", value, present))
+            problems.append(_problem(path, "union", value, present))
 
     return check
 
@@ -140,12 +169,12 @@ def _structure(shape: Shape, memo: dict[str, Validator]) -> Validator:
 def _list(shape: Shape, memo: dict[str, Validator]) -> Validator:
     member_check = _compile(shape.member, memo)
 
-    def check(value: list[Any], path: Path, problems: list[Problem]) -> None:
+    def check(value: list[Any], path: Trail, problems: list[Problem]) -> None:
         for index, item in enumerate(value, start=1):
             if item is None:
-                problems.append(Problem((*path, index), "missing", None))
+                problems.append(_problem((path, index), "missing", None))
             else:
-                member_check(item, (*path, index), problems)
+                member_check(item, (path, index), problems)
 
     return check
 
@@ -154,13 +183,13 @@ def _map(shape: Shape, memo: dict[str, Validator]) -> Validator:
     key_check = _compile(shape.key, memo)
     value_check = _compile(shape.value, memo)
 
-    def check(value: dict[Any, Any], path: Path, problems: list[Problem]) -> None:
+    def check(value: dict[Any, Any], path: Trail, problems: list[Problem]) -> None:
         for key, item in value.items():
             key_check(key, path, problems)
             if item is None:
-                problems.append(Problem((*path, str(key)), "missing", None))
+                problems.append(_problem((path, str(key)), "missing", None))
             else:
-                value_check(item, (*path, str(key)), problems)
+                value_check(item, (path, str(key)), problems)
 
     return check
 
@@ -170,16 +199,16 @@ def _length(meta: dict[str, Any]) -> list[Validator]:
     low, high = meta.get("min"), meta.get("max")
     if low is not None and low > 0:
 
-        def too_short(value: Any, path: Path, problems: list[Problem]) -> None:
+        def too_short(value: Any, path: Trail, problems: list[Problem]) -> None:
             if len(value) < low:
-                problems.append(Problem(path, "min_length", value, low))
+                problems.append(_problem(path, "min_length", value, low))
 
         checks.append(too_short)
     if high is not None:
 
-        def too_long(value: Any, path: Path, problems: list[Problem]) -> None:
+        def too_long(value: Any, path: Trail, problems: list[Problem]) -> None:
             if len(value) > high:
-                problems.append(Problem(path, "max_length", value, high))
+                problems.append(_problem(path, "max_length", value, high))
 
         checks.append(too_long)
     return checks
@@ -190,16 +219,16 @@ def _range(meta: dict[str, Any]) -> list[Validator]:
     low, high = meta.get("min"), meta.get("max")
     if low is not None:
 
-        def too_small(value: Any, path: Path, problems: list[Problem]) -> None:
+        def too_small(value: Any, path: Trail, problems: list[Problem]) -> None:
             if value < low:
-                problems.append(Problem(path, "min", value, low))
+                problems.append(_problem(path, "min", value, low))
 
         checks.append(too_small)
     if high is not None:
 
-        def too_big(value: Any, path: Path, problems: list[Problem]) -> None:
+        def too_big(value: Any, path: Trail, problems: list[Problem]) -> None:
             if value > high:
-                problems.append(Problem(path, "max", value, high))
+                problems.append(_problem(path, "max", value, high))
 
         checks.append(too_big)
     return checks
@@ -208,9 +237,9 @@ def _range(meta: dict[str, Any]) -> list[Validator]:
 def _enum(allowed: tuple[str, ...]) -> Validator:
     allowed_set = frozenset(allowed)
 
-    def check(value: str, path: Path, problems: list[Problem]) -> None:
+    def check(value: str, path: Trail, problems: list[Problem]) -> None:
         if value not in allowed_set:
-            problems.append(Problem(path, "enum", value, allowed))
+            problems.append(_problem(path, "enum", value, allowed))
 
     return check
 
@@ -221,9 +250,9 @@ def _pattern(pattern: str) -> list[Validator]:
     except re.error:
         return []  # a Java-only construct: the service's own checks must cover it
 
-    def check(value: str, path: Path, problems: list[Problem]) -> None:
+    def check(value: str, path: Trail, problems: list[Problem]) -> None:
         if regex.fullmatch(value) is None:
-            problems.append(Problem(path, "pattern", value, pattern))
+            problems.append(_problem(path, "pattern", value, pattern))
 
     return [check]
 
