@@ -62,7 +62,7 @@ class OperationEntry:
 
 @dataclass(eq=False)
 class Binding:
-    """A service in one of the protocols it speaks, with every operation compiled for it."""
+    """A service in one of the protocols it speaks, with an entry for each of its operations."""
 
     service: ServiceEntry
     protocol: WireProtocol
