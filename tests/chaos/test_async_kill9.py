@@ -14,25 +14,19 @@ from __future__ import annotations
 import collections
 import io
 import json
-import random
-import signal
-import threading
 import time
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.exceptions import EndpointConnectionError, HTTPClientError
+from killing import NO_RETRIES, send_while_killing
 
 from server import Server
 
 pytestmark = pytest.mark.slow
 
 EVENTS = 1200
-SENDERS = 4
 KILLS = 3
 SEED = 11
 CODE = """
@@ -46,9 +40,6 @@ def handler(event, context):
     with open(os.path.join(os.environ["OUT"], "done"), "a") as out:
         out.write("%d\\n" % event["id"])
 """
-
-NO_RETRIES = BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=15)
-DOWN = (BotoConnectionError, HTTPClientError)  # refused, reset, closed before the answer
 
 
 def lambda_client(server: Server):
@@ -81,8 +72,10 @@ def test_no_accepted_event_is_lost_across_kill9(tmp_path: Path) -> None:
         )
         lam.get_waiter("function_active_v2").wait(FunctionName="recorder")
 
-        acknowledged, in_doubt, kills = invoke_while_killing(server)
-        assert kills >= 3, "the senders finished before the server was killed enough times"
+        sent = send_while_killing(
+            server, invoker(server), minimum=EVENTS, kills=KILLS, pause=(0.5, 1.2), seed=SEED
+        )
+        acknowledged, in_doubt, kills = sent.acknowledged, sent.in_doubt, sent.kills
 
         done = out / "done"
         deadline = time.monotonic() + 30
@@ -105,49 +98,14 @@ def test_no_accepted_event_is_lost_across_kill9(tmp_path: Path) -> None:
             server.stop()
 
 
-def invoke_while_killing(server: Server) -> tuple[set[int], collections.Counter[int], int]:
-    """Queue EVENTS events from SENDERS threads, each retried until accepted, while the server
-    is killed and restarted; the ids accepted, the tries in doubt per id, and the kills."""
-    acknowledged: set[int] = set()
-    in_doubt: collections.Counter[int] = collections.Counter()
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-
-    def send(index: int) -> None:
+def invoker(server: Server):
+    def make():
         lam = lambda_client(server)
-        try:
-            for n in range(index, EVENTS, SENDERS):
-                payload = json.dumps({"id": n}).encode()
-                while True:
-                    try:
-                        lam.invoke(FunctionName="recorder", InvocationType="Event", Payload=payload)
-                    except EndpointConnectionError:  # not connected: nothing was sent
-                        time.sleep(0.02)
-                        continue
-                    except DOWN:
-                        with lock:
-                            in_doubt[n] += 1
-                        time.sleep(0.02)
-                        continue
-                    with lock:
-                        acknowledged.add(n)
-                    break
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
+        return lambda n: lam.invoke(
+            FunctionName="recorder", InvocationType="Event", Payload=json.dumps({"id": n})
+        )
 
-    senders = [threading.Thread(target=send, args=(i,)) for i in range(SENDERS)]
-    for sender in senders:
-        sender.start()
-    chance = random.Random(SEED)
-    kills = 0
-    while kills < KILLS and any(s.is_alive() for s in senders):
-        time.sleep(chance.uniform(0.5, 1.2))
-        server.restart(signal.SIGKILL)
-        kills += 1
-    for sender in senders:
-        sender.join(timeout=60)
-    assert not failures, f"a sender failed: {failures[0]!r}"
-    return acknowledged, in_doubt, kills
+    return make
 
 
 def _ids(path: Path) -> list[int]:

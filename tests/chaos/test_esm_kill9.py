@@ -15,25 +15,19 @@ from __future__ import annotations
 
 import collections
 import io
-import random
-import signal
-import threading
 import time
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.exceptions import EndpointConnectionError, HTTPClientError
+from killing import NO_RETRIES, send_while_killing
 
 from server import Server
 
 pytestmark = pytest.mark.slow
 
 MESSAGES = 2000
-SENDERS = 4
 KILLS = 3
 SEED = 5
 CODE = """
@@ -51,9 +45,6 @@ def handler(event, context):
     with open(os.path.join(os.environ["OUT"], "done"), "a") as out:
         out.write("".join("%d\\n" % number for number in handled))
 """
-
-NO_RETRIES = BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=15)
-DOWN = (BotoConnectionError, HTTPClientError)  # refused, reset, closed before the answer
 
 
 def clients(server: Server) -> tuple[object, object]:
@@ -93,8 +84,10 @@ def test_no_acknowledged_message_is_lost_across_kill9(tmp_path: Path) -> None:
             BatchSize=10,
         )
 
-        acknowledged, in_doubt, kills = send_while_killing(server, url)
-        assert kills >= KILLS, "the senders finished before the server was killed enough times"
+        sent = send_while_killing(
+            server, sender(server, url), minimum=MESSAGES, kills=KILLS, pause=(0.5, 1.2), seed=SEED
+        )
+        acknowledged, in_doubt, kills = sent.acknowledged, sent.in_doubt, sent.kills
 
         done = out / "done"
         deadline = time.monotonic() + 60
@@ -118,48 +111,12 @@ def test_no_acknowledged_message_is_lost_across_kill9(tmp_path: Path) -> None:
             server.stop()
 
 
-def send_while_killing(server: Server, url: str) -> tuple[set[int], collections.Counter[int], int]:
-    """Send MESSAGES messages from SENDERS threads, each retried until acknowledged, while the
-    server is killed and restarted; the ids acknowledged, the tries in doubt, the kills."""
-    acknowledged: set[int] = set()
-    in_doubt: collections.Counter[int] = collections.Counter()
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-
-    def send(index: int) -> None:
+def sender(server: Server, url: str):
+    def make():
         sqs, _ = clients(server)
-        try:
-            for n in range(index, MESSAGES, SENDERS):
-                while True:
-                    try:
-                        sqs.send_message(QueueUrl=url, MessageBody=str(n))
-                    except EndpointConnectionError:  # not connected: nothing was sent
-                        time.sleep(0.02)
-                        continue
-                    except DOWN:
-                        with lock:
-                            in_doubt[n] += 1
-                        time.sleep(0.02)
-                        continue
-                    with lock:
-                        acknowledged.add(n)
-                    break
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
+        return lambda n: sqs.send_message(QueueUrl=url, MessageBody=str(n))
 
-    senders = [threading.Thread(target=send, args=(i,)) for i in range(SENDERS)]
-    for sender in senders:
-        sender.start()
-    chance = random.Random(SEED)
-    kills = 0
-    while kills < KILLS and any(s.is_alive() for s in senders):
-        time.sleep(chance.uniform(0.5, 1.2))
-        server.restart(signal.SIGKILL)
-        kills += 1
-    for sender in senders:
-        sender.join(timeout=60)
-    assert not failures, f"a sender failed: {failures[0]!r}"
-    return acknowledged, in_doubt, kills
+    return make
 
 
 def _ids(path: Path) -> list[int]:

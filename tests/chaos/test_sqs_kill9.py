@@ -10,29 +10,20 @@ that never got an answer may or may not be there; both are counted and printed, 
 from __future__ import annotations
 
 import collections
-import random
 import signal
-import threading
 import time
 
 import boto3
 import pytest
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.exceptions import EndpointConnectionError, HTTPClientError
+from killing import NO_RETRIES, send_while_killing
 
 from server import Server
 
 pytestmark = pytest.mark.slow
 
 MESSAGES = 3000
-SENDERS = 4
 KILLS = 5
 SEED = 9
-
-# No retries inside botocore: the test retries itself, so it knows every try that failed.
-NO_RETRIES = BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=15)
-DOWN = (BotoConnectionError, HTTPClientError)  # refused, reset, closed before the answer
 
 
 def sqs_client(server: Server):
@@ -51,9 +42,13 @@ def test_no_acknowledged_message_is_lost_across_kill9(tmp_path):
     try:
         url = sqs_client(server).create_queue(QueueName="chaos")["QueueUrl"]
         started = time.monotonic()
-        acknowledged, in_doubt, kills = send_while_killing(server, url)
+        result = send_while_killing(
+            server, sender(server, url), minimum=MESSAGES, kills=KILLS, pause=(0.2, 0.5), seed=SEED
+        )
+        acknowledged = {body(n) for n in result.acknowledged}
+        in_doubt = collections.Counter({body(n): c for n, c in result.in_doubt.items()})
+        kills = result.kills
         sent = time.monotonic()
-        assert kills >= 3, "the senders finished before the server was killed enough times"
 
         bodies, deleted_ids = drain(sqs_client(server), url)
         drained = time.monotonic()
@@ -85,50 +80,16 @@ def test_no_acknowledged_message_is_lost_across_kill9(tmp_path):
             server.stop()
 
 
-def send_while_killing(server: Server, url: str) -> tuple[set[str], collections.Counter[str], int]:
-    """Send MESSAGES unique bodies from SENDERS threads, each retried until answered, while
-    the server is killed and restarted; the bodies acknowledged, per body the tries that
-    failed after the request may have been sent, and the number of kills."""
-    acknowledged: set[str] = set()
-    in_doubt: collections.Counter[str] = collections.Counter()
-    failures: list[BaseException] = []
-    lock = threading.Lock()
+def body(n: int) -> str:
+    return f"message-{n:05d}"
 
-    def send(index: int) -> None:
+
+def sender(server: Server, url: str):
+    def make():
         sqs = sqs_client(server)
-        try:
-            for n in range(index, MESSAGES, SENDERS):
-                body = f"message-{n:05d}"
-                while True:
-                    try:
-                        sqs.send_message(QueueUrl=url, MessageBody=body)
-                    except EndpointConnectionError:  # not connected: nothing was sent
-                        time.sleep(0.02)
-                        continue
-                    except DOWN:
-                        with lock:
-                            in_doubt[body] += 1
-                        time.sleep(0.02)
-                        continue
-                    with lock:
-                        acknowledged.add(body)
-                    break
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
+        return lambda n: sqs.send_message(QueueUrl=url, MessageBody=body(n))
 
-    senders = [threading.Thread(target=send, args=(i,)) for i in range(SENDERS)]
-    for sender in senders:
-        sender.start()
-    chance = random.Random(SEED)
-    kills = 0
-    while kills < KILLS and any(s.is_alive() for s in senders):
-        time.sleep(chance.uniform(0.2, 0.5))
-        server.restart(signal.SIGKILL)
-        kills += 1
-    for sender in senders:
-        sender.join(timeout=60)
-    assert not failures, f"a sender failed: {failures[0]!r}"
-    return acknowledged, in_doubt, kills
+    return make
 
 
 def drain(sqs, url: str) -> tuple[list[str], set[str]]:
