@@ -184,6 +184,55 @@ def test_gsi_added_with_update_table_is_backfilled_and_removed(ddb: Any) -> None
     )
 
 
+def test_gsi_backfill_leaves_out_index_key_violations(ddb: Any) -> None:
+    # Items whose index key has the wrong type or is empty do not stop the index: AWS
+    # creates it and leaves them out of it; new writes of such items are refused.
+    name = create_table(ddb)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "good"}, "g": {"S": "x"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "number"}, "g": {"N": "1"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "empty"}, "g": {"S": ""}})
+    ddb.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-g",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert (index["IndexStatus"], index["ItemCount"]) == ("ACTIVE", 1)
+    assert ddb.scan(TableName=name, IndexName="by-g")["Items"] == [
+        {"pk": {"S": "good"}, "g": {"S": "x"}}
+    ]
+    assert ddb.scan(TableName=name)["Count"] == 3
+    # A new write with the same violation is refused, with AWS's message.
+    assert error_of(ddb.put_item, TableName=name, Item={"pk": {"S": "new"}, "g": {"N": "2"}}) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S"
+        " Actual: N IndexName: by-g",
+    )
+    # The items left out can still be deleted, or fixed, which puts them in the index.
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "empty"}})
+    ddb.update_item(
+        TableName=name,
+        Key={"pk": {"S": "number"}},
+        UpdateExpression="SET g = :g",
+        ExpressionAttributeValues={":g": {"S": "x"}},
+    )
+    found = ddb.query(
+        TableName=name,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "x"}},
+    )
+    assert sorted(item["pk"]["S"] for item in found["Items"]) == ["good", "number"]
+
+
 def test_billing_mode_switches_and_is_described(ddb: Any) -> None:
     name = create_table(ddb)
     assert ddb.describe_table(TableName=name)["Table"]["BillingModeSummary"] == {

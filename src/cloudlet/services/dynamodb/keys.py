@@ -102,8 +102,13 @@ class KeySchema:
             return {self.hash_name: item[self.hash_name]}
         return {self.hash_name: item[self.hash_name], self.range_name: item[self.range_name]}
 
-    def index_key(self, item: Item, index_name: str) -> Key | None:
-        """An item's key in a secondary index, or None when the item is not in it (sparse)."""
+    def index_key(self, item: Item, index_name: str, lenient: bool = False) -> Key | None:
+        """An item's key in a secondary index, or None when the item is not in it (sparse).
+
+        An index key of the wrong type or empty is refused, as a write is; `lenient` leaves
+        such an item out of the index instead (an "index key violation"), as AWS does with the
+        items already in a table when it backfills a new index, and with those items later.
+        """
         parts = []
         for name, kind in ((self.hash_name, self.hash_type), (self.range_name, self.range_type)):
             if name is None:
@@ -114,11 +119,15 @@ class KeySchema:
                 return None
             actual = next(iter(value))
             if actual != kind:
+                if lenient:
+                    return None
                 raise invalid_parameters(
                     f"Type mismatch for Index Key {name} Expected: {kind} Actual: {actual}"
                     f" IndexName: {index_name}"
                 )
             if (kind == "S" and not value["S"]) or (kind == "B" and not value["B"]):
+                if lenient:
+                    return None
                 raise validation(
                     "One or more parameter values are not valid. A value specified for a"
                     " secondary index key is not supported. The AttributeValue for a key"

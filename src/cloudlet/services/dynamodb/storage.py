@@ -105,7 +105,8 @@ def _maintain_indexes(tx: Tx, change: Change) -> None:
     table, key, old, new = change.table, change.key, change.old, change.new
     new_keys = {index.id: index_key for index, index_key in change.index_keys}
     for index in table.indexes.values():
-        old_key = index.schema.index_key(old, index.name) if old is not None else None
+        # The old item may be an index key violation left out of an index added after it.
+        old_key = index.schema.index_key(old, index.name, lenient=True) if old is not None else None
         if old_key is not None:
             tx.execute(
                 "DELETE FROM ddb_index_items WHERE index_id = ? AND pk = ? AND sk = ?"

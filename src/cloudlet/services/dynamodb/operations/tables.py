@@ -350,13 +350,14 @@ def _new_index_id(tx: Tx, table_id: int, name: str) -> int:
 
 
 def _backfill(tx: Tx, table: Table, index: Index) -> None:
-    """Write the index rows of every item already in the table."""
+    """Write the index rows of every item already in the table; those whose index key has
+    the wrong type or is empty stay out of the index (index key violations), as on AWS."""
     rows = tx.execute(
         "SELECT pk, sk, item FROM ddb_items WHERE table_id = ?", (table.id,)
     ).fetchall()
     for pk, sk, raw in rows:
         item = orjson.loads(raw)
-        index_key = index.schema.index_key(item, index.name)
+        index_key = index.schema.index_key(item, index.name, lenient=True)
         if index_key is not None:
             write_index_row(tx, table, index, index_key, (bytes(pk), bytes(sk)), item)
 
