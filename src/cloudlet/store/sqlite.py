@@ -70,13 +70,20 @@ class SQLiteStore:
             script = migration if isinstance(migration, str) else migration[self.dialect]
             # executescript commits on its own; the version row follows in the same script
             # so a crash leaves either both or neither.
-            conn.executescript(
-                "BEGIN;\n"
-                + script
-                + f";\nINSERT INTO schema_migrations (component, version) VALUES ('{component}', "
-                f"{version}) ON CONFLICT (component) DO UPDATE SET version = excluded.version;\n"
-                "COMMIT;"
-            )
+            try:
+                conn.executescript(
+                    "BEGIN;\n"
+                    + script
+                    + f";\nINSERT INTO schema_migrations (component, version) VALUES "
+                    f"('{component}', {version}) ON CONFLICT (component) DO UPDATE SET "
+                    "version = excluded.version;\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                # A script that fails stops inside its transaction: undo it, or the writer's
+                # next BEGIN would fail and every later write with it.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
             log.info("migrated %s to schema version %d", component, version)
 
     # -- writes -------------------------------------------------------------------------
