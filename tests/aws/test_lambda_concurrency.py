@@ -15,6 +15,8 @@ KIND = """
 import os
 KIND = os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]
 def handler(event, context):
+    if event.get("crash"):
+        os._exit(1)
     return KIND
 """
 
@@ -98,6 +100,31 @@ def test_provisioned_concurrency_is_ready_before_the_first_invoke(lam):
         404,
         "No Provisioned Concurrency Config found for this function",
     )
+
+
+def test_a_crashed_provisioned_environment_is_replaced(lam):
+    name = unique("provisioned-crash")
+    create_function(lam, name, KIND)
+    lam.publish_version(FunctionName=name)
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+    assert wait_for_status(lam, name, "1")["Status"] == "READY"
+    crashed = lam.invoke(FunctionName=name, Qualifier="1", Payload=b'{"crash": true}')
+    assert crashed["FunctionError"] == "Unhandled"
+    deadline = time.monotonic() + 30
+    while True:
+        config = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+        available = config["AvailableProvisionedConcurrentExecutions"]
+        if available == config["RequestedProvisionedConcurrentExecutions"]:
+            break
+        assert time.monotonic() < deadline, config
+        time.sleep(0.05)
+    assert config["Status"] == "READY" and available == 1
+    response = lam.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+    assert json.loads(response["Payload"].read()) == "provisioned-concurrency"
+    report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+    assert "Init Duration" not in report  # initialized ahead, not by this invoke
 
 
 def test_provisioned_concurrency_on_an_alias_follows_it(lam):

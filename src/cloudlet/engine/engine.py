@@ -109,8 +109,10 @@ class Engine:
         self.records: deque[InvocationRecord] = deque(maxlen=RECORDS_KEPT)
         self.memory = MemoryLimits()
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
-        # Provisioned environments stay in their pool, busy or idle, and are never reaped.
+        # Provisioned environments stay in their pool, busy or idle, and are never reaped; one
+        # that dies is replaced, so the pool keeps the size and revision asked for last.
         self.provisioned: dict[tuple[str, str], list[Environment]] = defaultdict(list)
+        self._provisioned_wanted: dict[tuple[str, str], tuple[str, int]] = {}
         self.by_pid: dict[int, Environment] = {}
         self.warnings: dict[str, str] = {}  # runtime -> why it runs on another interpreter
         self._ids = itertools.count(1)
@@ -140,6 +142,7 @@ class Engine:
         for environment in list(self.by_pid.values()):
             environment.kill()
         self.provisioned.clear()
+        self._provisioned_wanted.clear()
         for template in self.templates.values():
             template.close()
         self.templates.clear()
@@ -203,28 +206,64 @@ class Engine:
         Raises `ProvisioningFailed` when the function's init fails.
         """
         pool = self.provisioned[spec.key]
+        self._provisioned_wanted[spec.key] = (spec.revision, count)
         for environment in [e for e in pool if e.spec.revision != spec.revision]:
             pool.remove(environment)
             self._retire(environment)
         while len(pool) > count:
             self._retire(pool.pop())
         template = replace(spec, initialization_type="provisioned-concurrency")
-        while len(pool) < count:
+        wanted = (spec.revision, count)
+        # A later call (another count or revision) takes over from this one.
+        while len(pool) < count and self._provisioned_wanted.get(spec.key) == wanted:
             environment = await self.new_environment(template)
             if environment.init_error is not None:
                 raise ProvisioningFailed(environment.init_error.decode("utf-8", "replace"))
-            pool.append(environment)
+            self._add_provisioned(environment)
         if not pool:
             self.provisioned.pop(spec.key, None)
+            self._provisioned_wanted.pop(spec.key, None)
 
     def provisioned_ready(self, spec: FunctionSpec) -> int:
         return sum(1 for e in self.provisioned.get(spec.key, ()) if e.state != "DEAD")
 
+    def _add_provisioned(self, environment: Environment) -> None:
+        """Pool a new provisioned environment if its pool still wants it, else stop it."""
+        spec = environment.spec
+        revision, count = self._provisioned_wanted.get(spec.key, ("", 0))
+        pool = self.provisioned.get(spec.key, [])
+        if spec.revision == revision and len(pool) < count and environment.state == "IDLE":
+            pool.append(environment)
+        else:
+            self._retire(environment)
+
+    def _replace_provisioned(self, environment: Environment) -> None:
+        """A provisioned environment died (crash, timeout, out of memory): start another in
+        the background, as Lambda keeps the allocated count."""
+        pool = self.provisioned.get(environment.spec.key)
+        if pool is None or environment not in pool:
+            return  # retired on purpose, or already replaced
+        pool.remove(environment)
+        self._forget(environment)
+        task = asyncio.create_task(self._start_provisioned(environment.spec))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _start_provisioned(self, spec: FunctionSpec) -> None:
+        environment = await self.new_environment(spec)
+        if environment.init_error is not None:
+            log.warning(
+                "a provisioned environment of %s could not be replaced: %s",
+                spec.function_name,
+                environment.init_error.decode("utf-8", "replace"),
+            )
+            return
+        self._add_provisioned(environment)
+
     def _release(self, environment: Environment) -> None:
         if environment.spec.initialization_type == "provisioned-concurrency":
             if environment.state == "DEAD":
-                self.provisioned[environment.spec.key].remove(environment)
-                self._forget(environment)
+                self._replace_provisioned(environment)
             return
         if environment.state != "IDLE":
             self._forget(environment)
@@ -443,6 +482,8 @@ class Engine:
         if environment is not None:
             environment.exited(status)
             self.memory.detach(pid, environment.id)
+            if environment.spec.initialization_type == "provisioned-concurrency":
+                self._replace_provisioned(environment)  # it may have died while idle
 
     async def _reap_idle(self) -> None:
         while True:
