@@ -32,6 +32,9 @@ def crash(event, context):
     os._exit(3)
 def unserializable(event, context):
     return {1, 2}
+def pid(event, context):
+    time.sleep(event.get("sleep", 0))
+    return os.getpid()
 def hog(event, context):
     blocks = []
     for _ in range(64):
@@ -406,3 +409,53 @@ def run_spec(code_dir: Path, spec: FunctionSpec) -> tuple[list, list[str]]:
             await engine.stop()
 
     return asyncio.run(go()), lines
+
+
+def test_the_most_recently_used_environment_is_reused_first(code_dir):
+    async def go() -> tuple:
+        engine = Engine(code_dir.parent / "state", lambda *args: None)
+        spec = make_spec(code_dir, "app.pid")
+
+        async def call(sleep: float) -> int:
+            request = InvokeRequest(
+                str(uuid.uuid4()), json.dumps({"sleep": sleep}).encode(), spec.function_arn
+            )
+            return json.loads((await engine.invoke(spec, request)).payload)
+
+        try:
+            # Two environments; the slower one is released last, so it is the most recent.
+            early, late = await asyncio.gather(call(0.0), call(0.5))
+            then = [await call(0.0) for _ in range(3)]
+            return early, late, then
+        finally:
+            await engine.stop()
+
+    early, late, then = asyncio.run(go())
+    assert early != late
+    assert then == [late, late, late]
+
+
+def test_idle_environments_are_reaped_after_the_keep_alive(code_dir):
+    async def go() -> tuple:
+        engine = Engine(code_dir.parent / "state", lambda *args: None, keep_alive=0.3)
+        await engine.start()
+        spec = make_spec(code_dir, "app.handler")
+        try:
+            first = await engine.invoke(spec, InvokeRequest("r1", b"{}", spec.function_arn))
+            [environment] = engine.idle[spec.key]
+            tmp = Path(spec.tmp_path(environment.id))
+            had_tmp = tmp.is_dir()
+            deadline = asyncio.get_running_loop().time() + 10
+            while engine.by_pid and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+            reaped = (environment.state, dict(engine.by_pid), spec.key in engine.idle)
+            second = await engine.invoke(spec, InvokeRequest("r2", b"{}", spec.function_arn))
+            return first, had_tmp, tmp.exists(), reaped, second
+        finally:
+            await engine.stop()
+
+    first, had_tmp, tmp_left, reaped, second = asyncio.run(go())
+    assert had_tmp and not tmp_left  # its private temporary directory went with it
+    assert reaped == ("DEAD", {}, False)
+    assert first.init_ms is not None and second.init_ms is not None  # a cold start again
+    assert json.loads(second.payload)["count"] == 1
