@@ -36,6 +36,22 @@ def handler(event, context):
     return order
 """
 
+# A Lambda authorizer (TOKEN, or REQUEST reading X-Token): "allow" is allowed, "deny"
+# denied, "unauthorized" refused, "crash" fails.
+TOKEN_AUTHORIZER = """
+def handler(event, context):
+    token = event.get("authorizationToken") or event["headers"].get("x-token", "")
+    if token == "unauthorized":
+        raise Exception("Unauthorized")
+    if token == "crash":
+        raise RuntimeError("boom")
+    effect = "Allow" if token == "allow" else "Deny"
+    return {"principalId": "user-1", "context": {"plan": "pro"},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect,
+                 "Resource": event["methodArn"]}]}}
+"""
+
 
 @dataclass
 class Answer:
@@ -83,6 +99,11 @@ def host_url(server: Any, api_id: str, path: str = "/") -> tuple[str, dict[str, 
 def function(lam: Any, code: str, prefix: str = "apigw", **settings: Any) -> str:
     """A new function from `code`; its ARN."""
     return str(create_function(lam, unique(prefix), code, **settings)["FunctionArn"])
+
+
+def uri(arn: str) -> str:
+    """The `arn:aws:apigateway:...:lambda:path/.../invocations` form of a function's ARN."""
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
 def quick_api(gw: Any, target: str, route_key: str = "$default", **settings: Any) -> str:

@@ -8,7 +8,7 @@ import base64
 import json
 
 import pytest
-from apigw_support import ANSWER, ECHO, function, request
+from apigw_support import ANSWER, ECHO, TOKEN_AUTHORIZER, function, request, uri
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
@@ -30,10 +30,6 @@ def lam(server):
 @pytest.fixture(scope="module")
 def echo(lam):
     return function(lam, ECHO, "echo")
-
-
-def uri(arn: str) -> str:
-    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
 def resource(rest, api_id, parent, part):
@@ -297,21 +293,6 @@ def test_a_cognito_authorizer_checks_the_pools_tokens(server, rest, echo):
     ):
         refused = request(target, headers={"Authorization": token} if token else {})
         assert (refused.status, refused.json()) == (401, {"message": "Unauthorized"})
-
-
-TOKEN_AUTHORIZER = """
-def handler(event, context):
-    token = event.get("authorizationToken") or event["headers"].get("x-token", "")
-    if token == "unauthorized":
-        raise Exception("Unauthorized")
-    if token == "crash":
-        raise RuntimeError("boom")
-    effect = "Allow" if token == "allow" else "Deny"
-    return {"principalId": "user-1", "context": {"plan": "pro"},
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect,
-                 "Resource": event["methodArn"]}]}}
-"""
 
 
 @pytest.mark.parametrize("kind", ["TOKEN", "REQUEST"])

@@ -17,6 +17,12 @@ class AuthorizerOperations(RestApiCore):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
+        authorizer = self._add_authorizer(document, request)
+        await self.save(key, document)
+        return authorizer
+
+    def _add_authorizer(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """CreateAuthorizer's authorizer, checked and added to the document."""
         authorizer: dict[str, Any] = {
             "id": new_id(6),
             "name": request["name"],
@@ -35,7 +41,6 @@ class AuthorizerOperations(RestApiCore):
                 authorizer[name] = request[name]
         self._check(authorizer)
         document["authorizers"][authorizer["id"]] = authorizer
-        await self.save(key, document)
         return authorizer
 
     def _check(self, authorizer: dict[str, Any]) -> None:

@@ -25,6 +25,12 @@ _TYPES = frozenset(("AWS_PROXY", "MOCK", "HTTP_PROXY", "AWS", "HTTP"))
 class MethodOperations(RestApiCore):
     async def put_method(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
+        method = self._add_method(document, request)
+        await self.save(key, document)
+        return method
+
+    def _add_method(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """PutMethod's method, checked and added to the document."""
         resource = resource_of(document, request["resourceId"])
         verb = request["httpMethod"].upper()
         if verb not in METHODS:
@@ -52,7 +58,6 @@ class MethodOperations(RestApiCore):
                 method[name] = request[name]
         self._check_authorization(document, method)
         methods[verb] = method
-        await self.save(key, document)
         return method
 
     def _check_authorization(self, document: dict[str, Any], method: dict[str, Any]) -> None:
@@ -112,13 +117,19 @@ class MethodOperations(RestApiCore):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
+        response = self._add_method_response(document, request)
+        await self.save(key, document)
+        return response
+
+    def _add_method_response(
+        self, document: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
         method = method_of(document, request["resourceId"], request["httpMethod"])
         response = {"statusCode": request["statusCode"]}
         for name in ("responseParameters", "responseModels"):
             if request.get(name) is not None:
                 response[name] = request[name]
         method.setdefault("methodResponses", {})[request["statusCode"]] = response
-        await self.save(key, document)
         return response
 
     def get_method_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +155,12 @@ class MethodOperations(RestApiCore):
 
     async def put_integration(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
+        integration = self._add_integration(document, request)
+        await self.save(key, document)
+        return integration
+
+    def _add_integration(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """PutIntegration's integration, checked and set on its method."""
         method = method_of(document, request["resourceId"], request["httpMethod"])
         kind = request["type"]
         if kind not in _TYPES:
@@ -170,7 +187,6 @@ class MethodOperations(RestApiCore):
             integration["httpMethod"] = request["integrationHttpMethod"]
         self._check_integration(integration)
         method["methodIntegration"] = integration
-        await self.save(key, document)
         return integration
 
     def _check_integration(self, integration: dict[str, Any]) -> None:
@@ -246,6 +262,13 @@ class MethodOperations(RestApiCore):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
+        response = self._add_integration_response(document, request)
+        await self.save(key, document)
+        return response
+
+    def _add_integration_response(
+        self, document: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
         method = method_of(document, request["resourceId"], request["httpMethod"])
         integration = method.get("methodIntegration")
         if integration is None:
@@ -263,7 +286,6 @@ class MethodOperations(RestApiCore):
             if request.get(name) is not None:
                 response[name] = request[name]
         integration.setdefault("integrationResponses", {})[status] = response
-        await self.save(key, document)
         return response
 
     def get_integration_response(

@@ -7,6 +7,7 @@ from typing import Any
 from cloudlet.gateway.http import FrontDoor
 from cloudlet.services.apigateway.authorizers import AuthorizerOperations
 from cloudlet.services.apigateway.door import RestApiDoor
+from cloudlet.services.apigateway.imports import ImportOperations
 from cloudlet.services.apigateway.methods import MethodOperations
 from cloudlet.services.apigateway.restapis import RestApiOperations
 from cloudlet.services.apigateway.stages import StageOperations
@@ -15,7 +16,12 @@ from cloudlet.services.base import Platform, RequestContext
 
 
 class ApiGatewayService(
-    RestApiOperations, MethodOperations, StageOperations, AuthorizerOperations, UsageOperations
+    ImportOperations,
+    RestApiOperations,
+    MethodOperations,
+    StageOperations,
+    AuthorizerOperations,
+    UsageOperations,
 ):
     """API Gateway's REST APIs (the apigateway API) and their invocation."""
 

@@ -17,11 +17,20 @@ from cloudlet.services.apigateway.paging import page
 from cloudlet.services.apigateway.patches import apply
 from cloudlet.services.base import RequestContext
 
+# What CreateRestApi's request sets when it has it.
+API_SETTINGS = ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "policy")
 _PATH_PART = re.compile(r"^(\{[A-Za-z0-9._\-]+\+?\}|[A-Za-z0-9._\-:@~]+)$")
 
 
 class RestApiOperations(RestApiCore):
     async def create_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        document = self._new_rest_api(request)
+        api = document["api"]
+        await self.save((ctx.account_id, ctx.region, api["id"]), document)
+        return api
+
+    def _new_rest_api(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A new REST API's document: the API as CreateRestApi's request says, and its root."""
         api_id = new_id(10)
         root = new_id(10)
         api: dict[str, Any] = {
@@ -35,24 +44,16 @@ class RestApiOperations(RestApiCore):
             "tags": request.get("tags") or {},
             "apiStatus": "AVAILABLE",
         }
-        for name in (
-            "description",
-            "version",
-            "binaryMediaTypes",
-            "minimumCompressionSize",
-            "policy",
-        ):
+        for name in API_SETTINGS:
             if request.get(name) is not None:
                 api[name] = request[name]
-        document = {
+        return {
             "api": api,
             "resources": {root: {"id": root, "path": "/"}},
             "authorizers": {},
             "deployments": {},
             "stages": {},
         }
-        await self.save((ctx.account_id, ctx.region, api_id), document)
-        return api
 
     def get_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         return dict(self.peek(ctx, request["restApiId"])["api"])
@@ -103,8 +104,13 @@ class RestApiOperations(RestApiCore):
 
     async def create_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
-        parent = resource_of(document, request["parentId"])
-        part = request["pathPart"]
+        resource = self._add_resource(document, request["parentId"], request["pathPart"])
+        await self.save(key, document)
+        return resource
+
+    def _add_resource(self, document: dict[str, Any], parent_id: str, part: str) -> dict[str, Any]:
+        """A new resource `part` under `parent_id`, checked and added to the document."""
+        parent = resource_of(document, parent_id)
         if not _PATH_PART.match(part):
             raise bad_request(
                 "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning "
@@ -127,7 +133,6 @@ class RestApiOperations(RestApiCore):
         path = parent["path"].rstrip("/") + "/" + part
         resource = {"id": resource_id, "parentId": parent["id"], "pathPart": part, "path": path}
         document["resources"][resource_id] = resource
-        await self.save(key, document)
         return resource
 
     def get_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

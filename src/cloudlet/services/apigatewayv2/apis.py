@@ -35,6 +35,15 @@ class ApiOperations(HttpApiCore):
             raise bad_request("RouteKey is only valid with Target for quick create")
         if request.get("CredentialsArn") is not None and target is None:
             raise bad_request("CredentialsArn is only valid with Target for quick create")
+        document = self._new_api(request)
+        if target is not None:
+            self._quick_create(document, target, request.get("RouteKey") or DEFAULT, request)
+        api = document["api"]
+        await self.save((ctx.account_id, ctx.region, api["ApiId"]), document, deploy=True)
+        return self._api(ctx, api)
+
+    def _new_api(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A new HTTP API's document, without routes: the API as CreateApi's request says."""
         api_id = new_id(10)
         api: dict[str, Any] = {
             "ApiId": api_id,
@@ -52,7 +61,7 @@ class ApiOperations(HttpApiCore):
         for name in ("Description", "Version", "CorsConfiguration", "DisableSchemaValidation"):
             if request.get(name) is not None:
                 api[name] = request[name]
-        document: dict[str, Any] = {
+        return {
             "api": api,
             "routes": {},
             "integrations": {},
@@ -60,10 +69,6 @@ class ApiOperations(HttpApiCore):
             "stages": {},
             "deployments": {},
         }
-        if target is not None:
-            self._quick_create(document, target, request.get("RouteKey") or DEFAULT, request)
-        await self.save((ctx.account_id, ctx.region, api_id), document, deploy=True)
-        return self._api(ctx, api)
 
     def _quick_create(
         self, document: dict[str, Any], target: str, route_key: str, request: dict[str, Any]

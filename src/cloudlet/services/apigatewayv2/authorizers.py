@@ -36,10 +36,15 @@ class AuthorizerOperations(HttpApiCore):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])
+        authorizer = self._add_authorizer(document, request)
+        await self.save(key, document, deploy=True)
+        return authorizer
+
+    def _add_authorizer(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """CreateAuthorizer's authorizer, checked and added to the document."""
         authorizer: dict[str, Any] = {"AuthorizerId": new_id(6)}
         self._apply_authorizer(authorizer, request)
         document["authorizers"][authorizer["AuthorizerId"]] = authorizer
-        await self.save(key, document, deploy=True)
         return authorizer
 
     def _apply_authorizer(self, authorizer: dict[str, Any], request: dict[str, Any]) -> None:

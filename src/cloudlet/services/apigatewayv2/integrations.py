@@ -35,6 +35,12 @@ class IntegrationOperations(HttpApiCore):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])
+        integration = self._add_integration(document, request)
+        await self.save(key, document, deploy=True)
+        return integration
+
+    def _add_integration(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """CreateIntegration's integration, checked and added to the document."""
         integration_id = new_id(7)
         integration: dict[str, Any] = {
             "IntegrationId": integration_id,
@@ -43,7 +49,6 @@ class IntegrationOperations(HttpApiCore):
         }
         self._apply_integration(integration, request)
         document["integrations"][integration_id] = integration
-        await self.save(key, document, deploy=True)
         return integration
 
     def _apply_integration(self, integration: dict[str, Any], request: dict[str, Any]) -> None:

@@ -30,6 +30,12 @@ _SETTABLE = (
 class RouteOperations(HttpApiCore):
     async def create_route(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])
+        route = self._add_route(document, request)
+        await self.save(key, document, deploy=True)
+        return route
+
+    def _add_route(self, document: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """CreateRoute's route, checked and added to the document."""
         route_id = new_id(7)
         route: dict[str, Any] = {
             "RouteId": route_id,
@@ -39,7 +45,6 @@ class RouteOperations(HttpApiCore):
         }
         self._apply_route(document, route, request, None)
         document["routes"][route_id] = route
-        await self.save(key, document, deploy=True)
         return route
 
     def _apply_route(
