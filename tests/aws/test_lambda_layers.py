@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
 
 import pytest
@@ -107,6 +108,65 @@ def test_adding_a_layer_by_update_and_keeping_it_after_its_deletion(lam):
     lam.update_function_configuration(FunctionName=name, Timeout=10)  # a fresh environment
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     assert json.loads(lam.invoke(FunctionName=name)["Payload"].read())["shared"] == "kept"
+
+
+LAYER_TOOLS = """
+import os, shutil, subprocess
+def handler(event, context):
+    tool = shutil.which("layer-hello")
+    libraries = os.environ["LD_LIBRARY_PATH"].split(":")
+    return {
+        "output": subprocess.run([tool, "world"], capture_output=True, text=True).stdout,
+        "tool": os.path.relpath(tool, os.path.dirname(os.path.dirname(tool))),
+        "library": any(os.path.exists(os.path.join(d, "libnote.so")) for d in libraries),
+    }
+"""
+
+
+def test_a_layer_s_bin_is_on_path_and_its_lib_on_ld_library_path(lam):
+    package = make_zip(
+        {"bin/layer-hello": '#!/bin/sh\necho "hello $1"\n', "lib/libnote.so": b"not really"},
+        {"bin/layer-hello": 0o755},
+    )
+    layer = lam.publish_layer_version(LayerName=unique("tools"), Content={"ZipFile": package})
+    name = unique("layer-tools")
+    create_function(lam, name, LAYER_TOOLS, Layers=[layer["LayerVersionArn"]])
+    response = lam.invoke(FunctionName=name)
+    result = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, result
+    assert result == {"output": "hello world\n", "tool": "bin/layer-hello", "library": True}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_node_functions_require_modules_from_their_layers(lam):
+    layer = publish(
+        lam,
+        unique("node-modules"),
+        {
+            "nodejs/node_modules/greeting/index.js": "exports.greet = (n) => `hello ${n}`;\n",
+            "nodejs/node20/node_modules/versioned/index.js": "exports.node = 'node20';\n",
+        },
+    )
+    code = make_zip(
+        {
+            "index.js": "const { greet } = require('greeting');\n"
+            "const { node } = require('versioned');\n"
+            "exports.handler = async (event) => ({ greeting: greet(event.name), node });\n"
+        }
+    )
+    name = unique("node-layer")
+    create_function(
+        lam,
+        name,
+        code,
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Layers=[layer["LayerVersionArn"]],
+    )
+    response = lam.invoke(FunctionName=name, Payload=json.dumps({"name": "layers"}).encode())
+    result = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, result
+    assert result == {"greeting": "hello layers", "node": "node20"}
 
 
 def test_more_than_five_layers_are_refused(lam):

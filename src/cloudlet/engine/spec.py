@@ -65,11 +65,29 @@ class FunctionSpec:
             ]
         return paths
 
+    def search_paths(self) -> dict[str, str]:
+        """PATH, LD_LIBRARY_PATH and (Node.js) NODE_PATH as Lambda sets them, the layers'
+        `bin/`, `lib/` and `nodejs/.../node_modules` in /opt's place."""
+        opt = [self.opt_dir] if self.opt_dir else []
+        paths = {
+            "PATH": ":".join(["/usr/local/bin", "/usr/bin", "/bin", *(f"{o}/bin" for o in opt)]),
+            "LD_LIBRARY_PATH": ":".join(
+                [self.code_dir, f"{self.code_dir}/lib", *(f"{o}/lib" for o in opt)]
+            ),
+        }
+        if self.runtime.startswith("nodejs"):
+            major = self.runtime.removeprefix("nodejs").split(".")[0]
+            modules = [f"{o}/nodejs/node{major}/node_modules" for o in opt]
+            modules += [f"{o}/nodejs/node_modules" for o in opt]
+            paths["NODE_PATH"] = ":".join([*modules, self.code_dir])
+        return paths
+
     def process_environment(self, environment_id: str) -> dict[str, str]:
-        """Lambda's reserved environment variables, under the function's own."""
+        """Lambda's reserved environment variables, under the function's own (which may
+        replace the unreserved ones: PATH, LANG, TZ...)."""
         key, secret, token = self.credentials
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            **self.search_paths(),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "PYTHONUNBUFFERED": "1",
