@@ -49,6 +49,9 @@ class Config:
     async_age_scale: float = 1.0
     # The same for stream records and their event source mappings' MaximumRecordAgeInSeconds.
     stream_age_scale: float = 1.0
+    # How many times faster DynamoDB's windows pass: stream retention (24 hours) and
+    # ClientRequestToken idempotency (10 minutes); tests make them seconds.
+    dynamodb_window_scale: float = 1.0
     # Seconds a Kinesis stream shows CREATING, UPDATING or DELETING (AWS: seconds to minutes).
     kinesis_state_delay: float = 0.0
     # Enforce each Kinesis shard's write limits (1,000 records and 1 MiB a second), as AWS does.
@@ -108,6 +111,10 @@ class Config:
             values["stream_age_scale"] = _float(
                 env["CLOUDLET_STREAM_AGE_SCALE"], "CLOUDLET_STREAM_AGE_SCALE"
             )
+        if "CLOUDLET_DYNAMODB_WINDOW_SCALE" in env:
+            values["dynamodb_window_scale"] = _float(
+                env["CLOUDLET_DYNAMODB_WINDOW_SCALE"], "CLOUDLET_DYNAMODB_WINDOW_SCALE"
+            )
         if "CLOUDLET_KINESIS_STATE_DELAY" in env:
             values["kinesis_state_delay"] = _float(
                 env["CLOUDLET_KINESIS_STATE_DELAY"], "CLOUDLET_KINESIS_STATE_DELAY"
@@ -134,6 +141,11 @@ class Config:
         if self.async_age_scale <= 0:
             raise ConfigError(
                 f"CLOUDLET_ASYNC_AGE_SCALE must be a positive number, not {self.async_age_scale}"
+            )
+        if self.dynamodb_window_scale <= 0:
+            raise ConfigError(
+                "CLOUDLET_DYNAMODB_WINDOW_SCALE must be a positive number,"
+                f" not {self.dynamodb_window_scale}"
             )
         if self.stream_age_scale <= 0:
             raise ConfigError(

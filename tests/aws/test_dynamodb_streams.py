@@ -143,6 +143,9 @@ def test_ttl_is_described_and_expired_items_are_deleted_with_a_service_record(
     ddb.put_item(TableName=name, Item={"pk": {"S": "old"}, "ttl": {"N": past}})
     ddb.put_item(TableName=name, Item={"pk": {"S": "keep"}, "ttl": {"N": str(2**40)}})
     ddb.put_item(TableName=name, Item={"pk": {"S": "text"}, "ttl": {"S": past}})
+    # More than five years in the past: TTL ignores the item, as AWS does.
+    ancient = str(int(time.time()) - 6 * 365 * 24 * 3600)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "ancient"}, "ttl": {"N": ancient}})
     answer = ddb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
     )
@@ -161,10 +164,10 @@ def test_ttl_is_described_and_expired_items_are_deleted_with_a_service_record(
     deadline = time.time() + 10
     while time.time() < deadline:
         remaining = {i["pk"]["S"] for i in ddb.scan(TableName=name)["Items"]}
-        if remaining == {"keep", "text"}:
+        if remaining == {"keep", "text", "ancient"}:
             break
         time.sleep(0.2)
-    assert remaining == {"keep", "text"}
+    assert remaining == {"keep", "text", "ancient"}
     removals = [r for r in all_records(streams, arn) if r["eventName"] == "REMOVE"]
     assert {r["dynamodb"]["Keys"]["pk"]["S"] for r in removals} == {"old", "later"}
     assert all(

@@ -19,6 +19,7 @@ from cloudlet.services.dynamodb.operations.partiql import PartiqlOperations
 from cloudlet.services.dynamodb.operations.tables import TableOperations
 from cloudlet.services.dynamodb.operations.ttl import TtlOperations
 from cloudlet.services.dynamodb.stream_port import DynamoStreams
+from cloudlet.services.dynamodb.streams import RETENTION_SECONDS
 from cloudlet.services.dynamodb.ttl import Sweeper
 
 
@@ -31,7 +32,12 @@ class DynamoDBService(
 ):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
-        self.sweeper = Sweeper(self.store, self.registry, self.signals)
+        self.sweeper = Sweeper(
+            self.store,
+            self.registry,
+            self.signals,
+            RETENTION_SECONDS / self.config.dynamodb_window_scale,
+        )
         self._background: asyncio.Task[None] | None = None
         platform.ports.dynamodb_streams = DynamoStreams(
             self.store, self.signals, self.stream_reader

@@ -4,6 +4,8 @@ Every second the sweeper looks for expired items (a read) and deletes them, each
 whose stream record is marked as TTL's (userIdentity dynamodb.amazonaws.com); every minute
 it trims stream records older than 24 hours. An expired item stays readable until the
 sweeper deletes it, as on AWS, where the delay is up to a few days; here about a second.
+Like AWS, TTL ignores an item whose TTL attribute is more than five years in the past (a
+value in milliseconds, or a mistake), rather than deleting it.
 """
 
 from __future__ import annotations
@@ -24,13 +26,22 @@ log = logging.getLogger("cloudlet.dynamodb")
 INTERVAL = 1.0
 TRIM_INTERVAL = 60.0
 BATCH = 500
+# TTL's horizon: items that expired longer ago than this are never deleted.
+IGNORED_AFTER = 5 * 365 * 24 * 3600
 
 
 class Sweeper:
-    def __init__(self, store: Store, registry: TableRegistry, signals: StreamSignals) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: TableRegistry,
+        signals: StreamSignals,
+        retention: float = RETENTION_SECONDS,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.signals = signals
+        self.retention = retention  # shortened by CLOUDLET_DYNAMODB_WINDOW_SCALE (tests)
         self.trimmed = 0.0
 
     async def run(self) -> None:
@@ -39,7 +50,7 @@ class Sweeper:
             try:
                 while await self.sweep(time.time()) == BATCH:
                     pass
-                if time.time() - self.trimmed >= TRIM_INTERVAL:
+                if time.time() - self.trimmed >= min(TRIM_INTERVAL, self.retention):
                     await self.trim(time.time())
             except Exception:  # a failed sweep is retried at the next tick
                 log.exception("DynamoDB sweep failed")
@@ -49,8 +60,8 @@ class Sweeper:
         expired = await self.store.read(
             lambda tx: tx.execute(
                 "SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL"
-                " AND expires <= ? LIMIT ?",
-                (now, BATCH),
+                " AND expires <= ? AND expires > ? LIMIT ?",
+                (now, now - IGNORED_AFTER, BATCH),
             ).fetchall()
         )
         if not expired:
@@ -65,7 +76,7 @@ class Sweeper:
                     "SELECT item, expires FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
                     (table_id, pk, sk),
                 ).fetchone()
-                if table is None or row is None or row[1] is None or row[1] > now:
+                if table is None or row is None or not _expired(row[1], now):
                     continue
                 change = prepare_change(table, (bytes(pk), bytes(sk)), orjson.loads(row[0]), None)
                 stream = apply_change(tx, change, now, ttl=True)
@@ -80,7 +91,15 @@ class Sweeper:
         """Forget stream records past retention, old streams, and used transaction tokens."""
 
         def trim(tx: Tx) -> None:
-            cutoff = now - RETENTION_SECONDS
+            cutoff = now - self.retention
+            # Remember how far each stream is trimmed: an iterator before that point reads
+            # records that are gone (TrimmedDataAccessException).
+            tx.execute(
+                "UPDATE ddb_streams SET trimmed = (SELECT MAX(seq) FROM ddb_stream_records"
+                " WHERE stream_id = ddb_streams.id AND created < ?) WHERE id IN"
+                " (SELECT stream_id FROM ddb_stream_records WHERE created < ?)",
+                (cutoff, cutoff),
+            )
             tx.execute("DELETE FROM ddb_stream_records WHERE created < ?", (cutoff,))
             tx.execute(
                 "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (cutoff,)
@@ -89,3 +108,8 @@ class Sweeper:
 
         await self.store.write(trim)
         self.trimmed = now
+
+
+def _expired(expires: float | None, now: float) -> bool:
+    """Whether TTL deletes an item that expires then: past, but not five years past."""
+    return expires is not None and now - IGNORED_AFTER < expires <= now

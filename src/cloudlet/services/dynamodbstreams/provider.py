@@ -2,6 +2,9 @@
 
 Each stream has one shard, open while the stream is enabled and closed (with an ending
 sequence number) once it is disabled or its table deleted; its records are kept 24 hours.
+An iterator positioned before the oldest record kept (AT_ or AFTER_SEQUENCE_NUMBER of a
+trimmed record, or one issued before its records were trimmed) gets
+TrimmedDataAccessException; TRIM_HORIZON starts at the oldest record kept.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from cloudlet.store import Tx
 
 MAX_RECORDS = 1000
 MAX_BYTES = 1024 * 1024
-_STREAM_COLUMNS = "id, arn, table_name, label, view_type, key_schema, created, disabled"
+_STREAM_COLUMNS = "id, arn, table_name, label, view_type, key_schema, created, disabled, trimmed"
 
 
 class DynamoDBStreamsService(Service):
@@ -67,7 +70,7 @@ class DynamoDBStreamsService(Service):
             return row, bounds
 
         row, (first, last) = await self.store.read(read)
-        stream_id, _, table_name, label, view_type, key_schema, created, disabled = row
+        stream_id, _, table_name, label, view_type, key_schema, created, disabled, _ = row
         shard: dict[str, Any] = {
             "ShardId": shard_id(stream_id, created),
             "SequenceNumberRange": {"StartingSequenceNumber": sequence_number(first or 1)},
@@ -101,7 +104,7 @@ class DynamoDBStreamsService(Service):
             if not sequence.isdigit():
                 raise ServiceError("ValidationException", f"Invalid SequenceNumber: {sequence}")
 
-        def read(tx: Tx) -> tuple[int, int]:
+        def read(tx: Tx) -> tuple[int, int, int]:
             row = _stream(tx, ctx, arn)
             if params["ShardId"] != shard_id(row[0], row[6]):
                 raise ServiceError(
@@ -111,17 +114,19 @@ class DynamoDBStreamsService(Service):
             latest = tx.execute(
                 "SELECT MAX(seq) FROM ddb_stream_records WHERE stream_id = ?", (row[0],)
             ).fetchone()[0]
-            return row[0], latest or 0
+            return row[0], latest or 0, row[8]
 
-        stream_id, latest = await self.store.read(read)
+        stream_id, latest, trimmed = await self.store.read(read)
         if kind == "TRIM_HORIZON":
-            after = 0
+            after = trimmed
         elif kind == "LATEST":
-            after = latest
+            after = max(latest, trimmed)
         elif kind == "AT_SEQUENCE_NUMBER":
             after = int(sequence) - 1  # type: ignore[arg-type]
         else:
             after = int(sequence)  # type: ignore[arg-type]
+        if after < trimmed:
+            raise trimmed_data()
         return {"ShardIterator": iterators.issue(arn, stream_id, after)}
 
     async def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +137,7 @@ class DynamoDBStreamsService(Service):
         def read(tx: Tx) -> tuple[list[tuple[int, bytes]], Any]:
             rows = read_records(tx, position.stream_id, position.after, limit)
             state = tx.execute(
-                "SELECT disabled, account, region FROM ddb_streams WHERE id = ?",
+                "SELECT disabled, account, region, trimmed FROM ddb_streams WHERE id = ?",
                 (position.stream_id,),
             ).fetchone()
             return rows, state
@@ -143,6 +148,8 @@ class DynamoDBStreamsService(Service):
                 "ResourceNotFoundException",
                 f"Requested resource not found: Stream: {position.stream_arn} not found",
             )
+        if position.after < state[3]:
+            raise trimmed_data()  # records after the iterator's position are gone
         records = []
         size = 0
         after = position.after
@@ -167,6 +174,13 @@ class DynamoDBStreamsService(Service):
                 position.stream_arn, position.stream_id, after, now
             )
         return out
+
+
+def trimmed_data() -> ServiceError:
+    return ServiceError(
+        "TrimmedDataAccessException",
+        "The operation attempted to read past the oldest stream record in a shard.",
+    )
 
 
 def _stream(tx: Tx, ctx: RequestContext, arn: str) -> Any:

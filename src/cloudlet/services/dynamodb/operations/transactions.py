@@ -126,7 +126,7 @@ class TransactionOperations(DynamoBase):
                     " DO UPDATE SET digest = excluded.digest, answer = excluded.answer,"
                     " expires = excluded.expires",
                     (ctx.account_id, ctx.region, token, digest, orjson.dumps(answer).decode(),
-                     now + TOKEN_WINDOW),
+                     now + TOKEN_WINDOW / self.config.dynamodb_window_scale),
                 )  # fmt: skip
             return answer, streams
 
