@@ -70,7 +70,11 @@ class Cloudlet:
     async def run(self) -> int:
         """Serve until SIGINT or SIGTERM, then stop without losing an accepted write."""
         await self._start()
-        server = HttpServer(self.gateway.respond, max_body=self.config.max_request_bytes)
+        server = HttpServer(
+            self.gateway.respond,
+            max_body=self.config.max_request_bytes,
+            too_large=self.gateway.too_large,
+        )
         try:
             await server.start(self.config.host, self.config.port)
         except OSError as error:

@@ -6,9 +6,11 @@ expression per header, ASGI's dicts), see docs/benchmarks.md. This server parses
 httptools, hands the gateway a `Request` and writes each `Response` in one call.
 
 It keeps connections alive, answers pipelined requests in order, says `100 Continue` when
-asked, refuses a body over the limit with 413 before reading it, streams responses whose
-body is an async iterator (chunked), and stops gracefully: no new connections, requests in
-progress finish, idle connections close.
+asked, refuses a body over the limit with 413 before reading it (worded by `too_large`, which
+sees only the request's head), streams responses whose body is an async iterator (chunked),
+and stops gracefully: no new connections, requests in progress finish, idle connections
+close. A request it cannot read (malformed, too large) is answered after the requests before
+it, and the connection closes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from cloudlet.gateway.http import Request, Response
 log = logging.getLogger("cloudlet.http")
 
 Handler = Callable[[Request], Awaitable[Response]]
+# The answer to a request whose body is over the limit, from its head (its body is empty).
+TooLarge = Callable[[Request], Response]
 PIPELINE_LIMIT = 32  # requests read ahead of their answers before reading pauses
 _STATUS_LINES = {
     status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
@@ -35,9 +39,10 @@ _STATUS_LINES = {
 
 
 class HttpServer:
-    def __init__(self, handler: Handler, *, max_body: int) -> None:
+    def __init__(self, handler: Handler, *, max_body: int, too_large: TooLarge) -> None:
         self.handler = handler
         self.max_body = max_body
+        self.too_large = too_large
         self.connections: set[HttpConnection] = set()
         self.server: asyncio.Server | None = None
         self.date = b""
@@ -78,12 +83,14 @@ class HttpConnection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.client = ""
-        self.pending: deque[tuple[Request, bool]] = deque()
+        # Requests to answer, in order; a Response is a refusal, answered last (then close).
+        self.pending: deque[tuple[Request, bool] | Response] = deque()
         self.task: asyncio.Task[None] | None = None
         self.writable = asyncio.Event()
         self.writable.set()
         self.reading_paused = False
         self.stopping = False
+        self.refused = False  # nothing more is read once a request is refused
         self._reset()
 
     @property
@@ -110,12 +117,14 @@ class HttpConnection(asyncio.Protocol):
         self.writable.set()  # a streamed answer waiting to write gives up at once
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse(501, b"cloudlet does not upgrade connections")
+            self._refuse(_plain(501, b"cloudlet does not upgrade connections"))
         except httptools.HttpParserError:
-            self._refuse(400, b"malformed HTTP request")
+            self._refuse(_plain(400, b"malformed HTTP request"))
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -139,50 +148,62 @@ class HttpConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         declared = self.headers.get("content-length", "0")
         if declared.isdigit() and int(declared) > self.server.max_body:
-            self._refuse(413, _too_large(self.server.max_body))
+            self._refuse(self.server.too_large(self._request(b"")))
             return
         if self.headers.get("expect", "").lower() == "100-continue" and self.transport:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
+        if self.refused:
+            return
         self.size += len(body)
-        if self.size > self.server.max_body:
-            self._refuse(413, _too_large(self.server.max_body))
+        if self.size > self.server.max_body:  # chunked: no length was declared
+            self._refuse(self.server.too_large(self._request(b"")))
             return
         self.body.append(body)
 
     def on_message_complete(self) -> None:
-        if self.transport is None or self.transport.is_closing():
+        if self.refused or self.transport is None or self.transport.is_closing():
             return
+        self.pending.append((self._request(b"".join(self.body)), self.parser.should_keep_alive()))
+        if len(self.pending) > PIPELINE_LIMIT and not self.reading_paused:
+            self.transport.pause_reading()
+            self.reading_paused = True
+        self._answer_pending()
+
+    def _request(self, body: bytes) -> Request:
         url = httptools.parse_url(self.url)
-        request = Request(
+        return Request(
             self.parser.get_method().decode("latin-1"),
             url.path.decode("latin-1"),
             url.query.decode("latin-1") if url.query else "",
             self.headers,
-            b"".join(self.body),
+            body,
             self.client,
         )
-        self.pending.append((request, self.parser.should_keep_alive()))
-        if len(self.pending) > PIPELINE_LIMIT and not self.reading_paused:
-            self.transport.pause_reading()
-            self.reading_paused = True
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._answer())
 
     # -- answering ---------------------------------------------------------------------------
+
+    def _answer_pending(self) -> None:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._answer())
 
     async def _answer(self) -> None:
         try:
             while self.pending and self.transport is not None:
-                request, keep_alive = self.pending.popleft()
+                item = self.pending.popleft()
+                if isinstance(item, Response):  # a refusal: the connection cannot go on
+                    await self._write(item, keep_alive=False, head_only=False)
+                    self.close()
+                    return
+                request, keep_alive = item
                 try:
                     response = await self.server.handler(request)
                 except Exception:
                     log.exception("%s %s failed", request.method, request.raw_path)
                     response = Response(500, [("content-type", "text/plain")], b"internal error")
                 keep_alive = keep_alive and not self.stopping
-                await self._write(request, response, keep_alive)
+                await self._write(response, keep_alive, head_only=request.method == "HEAD")
                 if not keep_alive:
                     self.close()
                     return
@@ -193,7 +214,7 @@ class HttpConnection(asyncio.Protocol):
         finally:
             self.task = None
 
-    async def _write(self, request: Request, response: Response, keep_alive: bool) -> None:
+    async def _write(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         transport = self.transport
         if transport is None:
             return
@@ -211,7 +232,7 @@ class HttpConnection(asyncio.Protocol):
             if not declared:
                 head.append(b"content-length: %d\r\n" % len(body))
             head.append(b"\r\n")
-            if request.method != "HEAD":
+            if not head_only:
                 head.append(body)
             transport.write(b"".join(head))
             return
@@ -230,16 +251,15 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.write(b"0\r\n\r\n")
 
-    def _refuse(self, status: int, body: bytes) -> None:
-        """Answer at once and close: the request cannot be read any further."""
-        if self.transport is None or self.transport.is_closing():
+    def _refuse(self, response: Response) -> None:
+        """Answer `response` after the requests read before it, then close: this request
+        cannot be read any further, so neither can anything after it."""
+        if self.refused or self.transport is None or self.transport.is_closing():
             return
-        self.transport.write(
-            _status_line(status)
-            + b"content-type: application/json\r\nconnection: close\r\n"
-            + b"content-length: %d\r\n\r\n%s" % (len(body), body)
-        )
-        self.close()
+        self.refused = True
+        self.transport.pause_reading()
+        self.pending.append(response)
+        self._answer_pending()
 
     def close_when_idle(self) -> None:
         self.stopping = True
@@ -255,5 +275,5 @@ def _status_line(status: int) -> bytes:
     return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Status {status}\r\n".encode()
 
 
-def _too_large(limit: int) -> bytes:
-    return b'{"__type":"RequestEntityTooLarge","message":"Request body exceeds %d bytes"}' % limit
+def _plain(status: int, text: bytes) -> Response:
+    return Response(status, [("content-type", "text/plain")], text)

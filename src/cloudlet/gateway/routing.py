@@ -14,6 +14,7 @@ from cloudlet.gateway.catalog import Binding, OperationEntry, ServiceEntry, unkn
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.http import Request
 from cloudlet.gateway.protocols import WireProtocol
+from cloudlet.gateway.protocols.query import is_form
 
 Route = tuple[ServiceEntry, OperationEntry, dict[str, str]]
 
@@ -73,6 +74,25 @@ class Router:
             if found is not None and found[0] in binding.operations:
                 return binding.service, binding.operations[found[0]], found[1]
         raise RouteError(_unknown_service(request, signature), None)
+
+    def protocol_of(self, request: Request, signature: Signature | None) -> WireProtocol | None:
+        """The protocol a request is written in, told from its head alone: for refusing a
+        request whose body is not read (over the size limit). None when the head cannot say."""
+        target = request.headers.get("x-amz-target")
+        if target is not None:
+            binding = self.by_target_prefix.get(target.rpartition(".")[0])
+            if binding is not None:
+                return binding.protocol
+        if signature is None:
+            return None
+        candidates = self.by_signing_name.get(signature.service, [])
+        # A form body is the query protocol's (SQS's legacy one beside its json); any other
+        # body, the service's other protocol.
+        form = is_form(request)
+        for binding in candidates:
+            if (binding.protocol.name == "query") == form:
+                return binding.protocol
+        return candidates[0].protocol if candidates else None
 
     def _operation(self, binding: Binding, request: Request) -> Route:
         found = binding.protocol.find_operation(request)

@@ -53,6 +53,19 @@ class Gateway:
                 return await door(request)
         return await self.handle(request)
 
+    def too_large(self, request: Request) -> Response:
+        """The answer to a request whose body is over CLOUDLET_MAX_REQUEST_BYTES, given its
+        head only: worded in the request's protocol when the head tells it (X-Amz-Target, the
+        signature's service and the content type), else as a json protocol error."""
+        error = ServiceError(
+            "RequestEntityTooLarge",
+            f"Request body exceeds {self.config.max_request_bytes} bytes",
+            status=413,
+        )
+        signature = parse_signature(request)
+        scope = signature if signature is None or signature.problem is None else None
+        return _render(self.router.protocol_of(request, scope), error, random_uuid())
+
     async def handle(self, request: Request) -> Response:
         """Answer one AWS API request; every failure becomes the service's error shape."""
         started = time.perf_counter() if self.trace else 0.0

@@ -101,14 +101,16 @@ class QueryOperation:
         )
 
 
-def _is_form(request: Request) -> bool:
+def is_form(request: Request) -> bool:
+    """Whether the body is a form (the query protocol's), as a request without a
+    content type is taken to be."""
     content_type = request.headers.get("content-type")
     return content_type is None or content_type.lower().startswith(_FORM)
 
 
 def _action(request: Request) -> str | None:
     """The `Action` parameter, found without decoding the whole form."""
-    if request.method == "POST" and request.body and _is_form(request):
+    if request.method == "POST" and request.body and is_form(request):
         for pair in request.body.split(b"&"):
             if pair.startswith(b"Action="):
                 return unquote_plus(pair[7:].decode("utf-8", "replace"))
@@ -123,7 +125,7 @@ def _form_items(request: Request) -> list[tuple[str, str]]:
     """Every parameter of the query string and the form body, strictly decoded as UTF-8."""
     try:
         items = _decode(request.query_string) if request.query_string else []
-        if request.method == "POST" and request.body and _is_form(request):
+        if request.method == "POST" and request.body and is_form(request):
             items += _decode(request.body.decode("utf-8"))
     except UnicodeDecodeError:
         raise ServiceError(
