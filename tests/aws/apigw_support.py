@@ -3,8 +3,10 @@ real HTTP requests to invocation URLs (path form, or the Host header form), and 
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -135,3 +137,53 @@ def lambda_integration(
             **settings,
         )["IntegrationId"]
     )
+
+
+# -- REST APIs ---------------------------------------------------------------------------------
+
+
+def rest_resource(rest: Any, api_id: str, parent: str, part: str) -> str:
+    return str(rest.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"])
+
+
+def rest_lambda_method(
+    rest: Any, api_id: str, resource_id: str, verb: str, arn: str, **settings: Any
+) -> None:
+    """A method with a Lambda proxy integration (`timeoutInMillis` goes to the integration)."""
+    timeout = settings.pop("timeoutInMillis", None)
+    rest.put_method(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=verb,
+        authorizationType=settings.pop("authorizationType", "NONE"),
+        **settings,
+    )
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=verb,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=uri(arn),
+        **({"timeoutInMillis": timeout} if timeout else {}),
+    )
+
+
+def raw_request(
+    target: str, method: str, headers: list[tuple[str, str]], body: bytes = b""
+) -> Answer:
+    """A request whose headers may repeat (urllib's cannot): each pair sent on its own line."""
+    parts = urllib.parse.urlsplit(target)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.putrequest(method, parts.path + (f"?{parts.query}" if parts.query else ""))
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        raw = answer.read()
+        pairs = [(k.lower(), v) for k, v in answer.getheaders()]
+        return Answer(answer.status, dict(pairs), raw, pairs)
+    finally:
+        connection.close()

@@ -42,6 +42,11 @@ class FunctionTarget:
         return f"{self.function_arn}:{self.qualifier or '$LATEST'}"
 
 
+# Lambda's limit on a synchronous invocation's request (6 MB): Invoke refuses a larger
+# payload, and so must every door that turns a request into one (API Gateway, URLs).
+SYNC_PAYLOAD_LIMIT = 6_291_456
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """What a synchronous invocation returned."""

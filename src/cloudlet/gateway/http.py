@@ -17,6 +17,15 @@ class Request:
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ","
     body: bytes
     client: str = ""
+    # Headers sent on more than one line: every value, in order (None when none was).
+    repeated: dict[str, list[str]] | None = None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header (lower-case name), one per line it was sent on."""
+        if self.repeated is not None and name in self.repeated:
+            return self.repeated[name]
+        value = self.headers.get(name)
+        return [] if value is None else [value]
 
     @cached_property
     def path(self) -> str:

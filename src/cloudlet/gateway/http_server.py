@@ -100,6 +100,7 @@ class HttpConnection(asyncio.Protocol):
     def _reset(self) -> None:
         self.url = b""
         self.headers: dict[str, str] = {}
+        self.repeated: dict[str, list[str]] | None = None
         self.body: list[bytes] = []
         self.size = 0
 
@@ -143,7 +144,17 @@ class HttpConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
-        self.headers[key] = f"{self.headers[key]},{text}" if key in self.headers else text
+        if key in self.headers:
+            self._repeat(key, text)
+        else:
+            self.headers[key] = text
+
+    def _repeat(self, key: str, text: str) -> None:
+        # Rare: the joined value serves every reader, the list those that tell lines apart.
+        if self.repeated is None:
+            self.repeated = {}
+        self.repeated.setdefault(key, [self.headers[key]]).append(text)
+        self.headers[key] = f"{self.headers[key]},{text}"
 
     def on_headers_complete(self) -> None:
         declared = self.headers.get("content-length", "0")
@@ -180,6 +191,7 @@ class HttpConnection(asyncio.Protocol):
             self.headers,
             body,
             self.client,
+            self.repeated,
         )
 
     # -- answering ---------------------------------------------------------------------------

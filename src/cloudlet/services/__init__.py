@@ -30,6 +30,7 @@ def provider_classes() -> list[type[Service]]:
         DynamoDBService,
         DynamoDBStreamsService,
         KinesisService,
+        # REST APIs' door before HTTP APIs': the latter also answers addresses of no API.
         ApiGatewayService,
         ApiGatewayV2Service,
     ]

@@ -33,3 +33,9 @@ def http_api(answer: tuple[int, str], headers: list[tuple[str, str]] | None = No
     if headers:
         response.headers.extend(headers)
     return response
+
+
+def unknown_api() -> Response:
+    """An invocation address naming no API (never created, or deleted): API Gateway's edge
+    cannot tell an HTTP API from a REST one there, and answers as for a REST API."""
+    return message(403, "Forbidden", "ForbiddenException")

@@ -20,6 +20,7 @@ from cloudlet.services.apigateway.answers import PAYLOAD_LIMIT, message
 from cloudlet.services.apigateway.calls import Call
 from cloudlet.services.apigateway.core import SNAPSHOT
 from cloudlet.services.apigateway.integrations import (
+    EventTooLarge,
     IntegrationFailed,
     IntegrationTimeout,
     function_arn,
@@ -55,6 +56,10 @@ def internal_error(status: int = 500) -> Response:
     return message(status, "Internal server error", "InternalServerErrorException")
 
 
+def too_long() -> Response:
+    return message(413, "Request Too Long")
+
+
 @dataclass(frozen=True, slots=True)
 class Deployed:
     tree: Node
@@ -81,6 +86,13 @@ class RestApiDoor:
         return target is not None and target[0] in self.service.index
 
     async def __call__(self, request: Request) -> Response:
+        try:
+            return await self._invoke(request)
+        except Exception:
+            log.exception("REST API invocation %s %s failed", request.method, request.raw_path)
+            return internal_error()
+
+    async def _invoke(self, request: Request) -> Response:
         api_id, raw_path = api_target(request)  # type: ignore[misc]
         key = self.service.index.get(api_id)
         document = self.service.apis.get(key) if key is not None else None
@@ -94,7 +106,7 @@ class RestApiDoor:
         if deployment is None:
             return forbidden()
         if len(request.body) > PAYLOAD_LIMIT:
-            return message(413, "Request Too Long")
+            return too_long()
         call = Call(
             request, key[0], key[1], api_id, stage_name, "/" + rest, stage.get("variables") or {}
         )  # type: ignore[index]
@@ -123,9 +135,11 @@ class RestApiDoor:
             return missing_token()
         resource, method, params = found
         settings = stage.get("methodSettings") or {}
-        limits = (
-            settings.get(f"{resource['path']}/{method['httpMethod']}") or settings.get("*/*") or {}
-        )
+        # A method's own settings override the stage's (`*/*`) one by one, as on AWS.
+        limits = settings.get("*/*") or {}
+        own = settings.get(f"{resource['path']}/{method['httpMethod']}")
+        if own:
+            limits = {**limits, **own}
         if not self.buckets.take(
             (call.api_id, call.stage, resource["id"], method["httpMethod"]),
             limits.get("throttlingRateLimit"),
@@ -230,6 +244,8 @@ class RestApiDoor:
             )
         except IntegrationTimeout:
             return message(504, "Endpoint request timed out")
+        except EventTooLarge:
+            return too_long()
         except IntegrationFailed as failure:
             log.info("integration of %s %s failed: %s", call.method, resource["path"], failure)
             return internal_error()
@@ -279,12 +295,7 @@ def _mock(method: dict[str, Any], integration: dict[str, Any]) -> Response:
         status = 200
     responses = list((integration.get("integrationResponses") or {}).values())
     chosen = next(
-        (
-            r
-            for r in responses
-            if r.get("selectionPattern") and re.fullmatch(r["selectionPattern"], str(status))
-        ),
-        None,
+        (r for r in responses if _selects(r.get("selectionPattern"), str(status))), None
     ) or next((r for r in responses if not r.get("selectionPattern")), None)
     if chosen is None:
         return internal_error()
@@ -298,3 +309,14 @@ def _mock(method: dict[str, Any], integration: dict[str, Any]) -> Response:
             headers.append((name[23:].lower(), value[1:-1]))
     body = (chosen.get("responseTemplates") or {}).get("application/json") or ""
     return Response(int(chosen["statusCode"]), headers, body.encode())
+
+
+def _selects(pattern: str | None, status: str) -> bool:
+    """Whether an integration response's selection pattern matches the status; a pattern
+    that is no regular expression (PutIntegrationResponse stores it unchecked) matches none."""
+    if not pattern:
+        return False
+    try:
+        return re.fullmatch(pattern, status) is not None
+    except re.error:
+        return False

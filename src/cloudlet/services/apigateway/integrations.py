@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from cloudlet.delivery.ports import Functions, Invocation, InvokeRefused
+from cloudlet.delivery.ports import SYNC_PAYLOAD_LIMIT, Functions, Invocation, InvokeRefused
 from cloudlet.gateway.http import Response
 
 log = logging.getLogger("cloudlet.apigateway")
@@ -33,6 +33,11 @@ class IntegrationFailed(Exception):
     """The integration could not be reached or run (missing function, throttled, refused)."""
 
 
+class EventTooLarge(Exception):
+    """The event is over Lambda's 6 MB request limit: Lambda refuses it (413) before the
+    function runs, which API Gateway passes on as its own 413."""
+
+
 def with_stage_variables(text: str, variables: dict[str, str]) -> str:
     """`${stageVariables.name}` replaced by the stage's values (an unknown name: empty)."""
     if "${" not in text:
@@ -51,10 +56,13 @@ def function_arn(uri: str) -> str | None:
 async def invoke_function(
     functions: Functions | None, arn: str, event: object, timeout: float, request_id: str
 ) -> Invocation:
-    """Run the function with `event`; raises IntegrationTimeout or IntegrationFailed."""
+    """Run the function with `event`; raises IntegrationTimeout, IntegrationFailed or
+    EventTooLarge."""
     if functions is None:
         raise IntegrationFailed("Lambda is not running")
     payload = orjson.dumps(event)
+    if len(payload) > SYNC_PAYLOAD_LIMIT:
+        raise EventTooLarge(len(payload))
     task = asyncio.ensure_future(functions.invoke(arn, payload, request_id=request_id))
     done, _ = await asyncio.wait((task,), timeout=timeout)
     if not done:

@@ -64,9 +64,13 @@ def event_v2(
         "rawPath": call.raw_path,
         "rawQueryString": request.query_string,
     }
-    cookie = headers.pop("cookie", None)
-    if cookie:
-        event["cookies"] = [part.strip() for part in cookie.split(";") if part.strip()]
+    if headers.pop("cookie", None):
+        event["cookies"] = [
+            part.strip()
+            for line in request.header_values("cookie")
+            for part in line.split(";")
+            if part.strip()
+        ]
     event["headers"] = headers
     if request.query_items:
         joined: dict[str, str] = {}
@@ -123,12 +127,18 @@ def event_v1(
     headers = forwarded_headers(call)
     single, multi = split_query(request.query_items)
     event: dict[str, Any] = {"version": version} if version else {}
+    multi_headers = {name: [value] for name, value in headers.items()}
+    if request.repeated:
+        # A header sent on several lines: its last value in `headers`, each in the list.
+        for name, values in request.repeated.items():
+            headers[name] = values[-1]
+            multi_headers[name] = values
     event.update(
         resource=resource,
         path=call.decoded_path,
         httpMethod=call.method,
         headers=headers,
-        multiValueHeaders={name: [value] for name, value in headers.items()},
+        multiValueHeaders=multi_headers,
         queryStringParameters=single or None,
         multiValueQueryStringParameters=multi or None,
     )

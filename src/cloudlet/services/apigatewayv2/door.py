@@ -13,6 +13,7 @@ from cloudlet.issuer import LocalIssuer
 from cloudlet.services.apigateway import answers
 from cloudlet.services.apigateway.calls import Call
 from cloudlet.services.apigateway.integrations import (
+    EventTooLarge,
     IntegrationFailed,
     IntegrationTimeout,
     function_arn,
@@ -58,15 +59,24 @@ class HttpApiDoor:
         self.verifier = Verifier(LocalIssuer(config.state_dir), config.port)
 
     def claims(self, request: Request) -> bool:
-        target = api_target(request)
-        return target is not None and target[0] in self.service.index
+        # Every invocation address, not only its own APIs': the REST APIs' door comes first
+        # (services.provider_classes), so what reaches this one and is not an HTTP API
+        # names no API at all, which must not fall through to the AWS APIs.
+        return api_target(request) is not None
 
     async def __call__(self, request: Request) -> Response:
+        try:
+            return await self._invoke(request)
+        except Exception:
+            log.exception("HTTP API invocation %s %s failed", request.method, request.raw_path)
+            return answers.http_api(answers.INTERNAL_ERROR)
+
+    async def _invoke(self, request: Request) -> Response:
         api_id, raw_path = api_target(request)  # type: ignore[misc]
         key = self.service.index.get(api_id)
         document = self.service.apis.get(key) if key is not None else None
         if document is None:
-            return answers.http_api(answers.NOT_FOUND)
+            return answers.unknown_api()
         stage_name, path = split_stage(raw_path, document["stages"])
         if stage_name is None:
             return answers.http_api(answers.NOT_FOUND)
@@ -183,6 +193,8 @@ class HttpApiDoor:
             )
         except IntegrationTimeout:
             return answers.http_api(answers.SERVICE_UNAVAILABLE)
+        except EventTooLarge:
+            return answers.http_api(answers.TOO_LARGE)
         except IntegrationFailed as failure:
             log.info("integration %s failed: %s", integration["IntegrationId"], failure)
             return answers.http_api(answers.INTERNAL_ERROR)

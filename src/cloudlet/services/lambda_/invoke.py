@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from cloudlet.delivery.async_invoke import AsyncInvoker
-from cloudlet.delivery.ports import FunctionThrottled, InvokeRefused
+from cloudlet.delivery.ports import SYNC_PAYLOAD_LIMIT, FunctionThrottled, InvokeRefused
 from cloudlet.engine.concurrency import Throttled
 from cloudlet.engine.environment import InvokeRequest, InvokeResult
 from cloudlet.engine.runtimes import RuntimeMismatch
@@ -31,7 +31,6 @@ from cloudlet.services.lambda_.model import Function, Version
 from cloudlet.services.lambda_.names import LATEST
 from cloudlet.services.lambda_.recursion import trace_for
 
-SYNC_PAYLOAD_LIMIT = 6_291_456  # 6 MB, a synchronous invocation's request
 RESPONSE_LIMIT = 6_291_556  # what Lambda's error message names for the response
 EVENT_PAYLOAD_LIMIT = 1_048_576  # 1 MB, an asynchronous invocation's payload
 TAIL_BYTES = 4096
