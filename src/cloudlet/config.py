@@ -66,8 +66,13 @@ class Config:
         return self.state_dir / "cloudlet.db"
 
     def endpoint(self, host: str | None = None) -> str:
-        shown = host or ("localhost" if is_loopback(self.host) else self.host)
-        return f"http://{shown}:{self.port}"
+        """The URL clients (and functions) reach the server at: `localhost` for 127.0.0.1,
+        which is what users type; any other address as it is (127.0.0.2 is loopback too,
+        but `localhost` does not reach it)."""
+        if host is None:
+            host = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     def with_overrides(self, **overrides: object) -> Config:
         """A copy with the given settings replaced; None values are ignored."""
