@@ -35,6 +35,13 @@ def client_context(event, context):
 def write_file(event, context):
     with open(event["path"], "w") as out:
         out.write(json.dumps(event))
+def hog(event, context):
+    if event.get("small"):
+        return "fits"
+    blocks = []
+    for _ in range(64):  # 512 MB, well past the function's 128
+        blocks.append(bytearray(8 * 1024 * 1024))
+        time.sleep(0.01)
 """
 
 
@@ -57,6 +64,7 @@ def app(server):
         "huge",
         "client_context",
         "write_file",
+        "hog",
     ):
         name = unique(handler.replace("_", "-"))
         create_function(lam, name, CODE, handler=f"app.{handler}", Timeout=2)
@@ -113,6 +121,18 @@ def test_crash_is_an_exit_error_and_the_next_invoke_works(lam, app):
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(body)["errorType"] == "Runtime.ExitError"
     assert json.loads(invoke(lam, app["crash"], {})[1])["errorType"] == "Runtime.ExitError"
+
+
+def test_exceeding_memory_size_is_lambda_s_out_of_memory_error(lam, app):
+    assert lam.get_function_configuration(FunctionName=app["hog"])["MemorySize"] == 128
+    response, body = invoke(lam, app["hog"], {})
+    assert response["FunctionError"] == "Unhandled"
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert json.loads(body) == {
+        "errorType": "Runtime.OutOfMemory",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+    }
+    assert json.loads(invoke(lam, app["hog"], {"small": True})[1]) == "fits"
 
 
 def test_unserializable_result_is_a_marshal_error(lam, app):

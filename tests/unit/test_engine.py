@@ -30,6 +30,8 @@ def sleepy(event, context):
     time.sleep(5)
 def crash(event, context):
     os._exit(3)
+def killed(event, context):
+    os.kill(os.getpid(), 9)
 def unserializable(event, context):
     return {1, 2}
 def pid(event, context):
@@ -163,6 +165,13 @@ def test_crash_is_an_exit_error_and_the_next_invoke_works(code_dir):
     assert results[1].outcome == "crash"
 
 
+def test_a_kill_that_is_not_for_memory_is_an_exit_error(code_dir):
+    [result], _ = run(code_dir, [("app.killed", {})])
+    error = json.loads(result.payload)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Runtime exited with error: signal: killed")
+
+
 def test_unserializable_result_is_a_marshal_error(code_dir):
     [result], _ = run(code_dir, [("app.unserializable", {})])
     error = json.loads(result.payload)
@@ -228,12 +237,21 @@ def test_account_concurrency_keeps_an_unreserved_pool():
     limits.acquire(scope, "third")
 
 
-def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir):
+@pytest.mark.parametrize("limiter", ["cgroup where possible", "resident memory poller"])
+def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir, limiter, monkeypatch):
+    from cloudlet.engine import engine
+    from cloudlet.engine.memory import MemoryLimits
+
+    if limiter == "resident memory poller":
+        no_cgroups = code_dir.parent / "no-cgroups"
+        monkeypatch.setattr(engine, "MemoryLimits", lambda: MemoryLimits(no_cgroups))
     results, _ = run(code_dir, [("app.hog", {}), ("app.handler", {})])
     error = json.loads(results[0].payload)
     assert results[0].outcome == "crash"
-    assert error["errorType"] == "Runtime.ExitError"
-    assert error["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    assert error["errorType"] == "Runtime.OutOfMemory"
+    assert error["errorMessage"] == (
+        f"RequestId: {results[0].request_id} Error: Runtime exited with error: signal: killed"
+    )
     assert json.loads(results[1].payload)["count"] == 1  # a fresh environment
 
 

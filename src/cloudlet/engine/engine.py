@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import shutil
+import signal
 import socket
 import time
 from collections import defaultdict, deque
@@ -480,7 +481,8 @@ class Engine:
     def _on_exit(self, pid: int, status: int) -> None:
         environment = self.by_pid.pop(pid, None)
         if environment is not None:
-            environment.exited(status)
+            killed = status == -signal.SIGKILL and self.memory.out_of_memory(pid, environment.id)
+            environment.exited(status, out_of_memory=killed)
             self.memory.detach(pid, environment.id)
             if environment.spec.initialization_type == "provisioned-concurrency":
                 self._replace_provisioned(environment)  # it may have died while idle

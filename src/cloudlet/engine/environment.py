@@ -92,6 +92,7 @@ class Environment:
     _collecting: list[str] | None = None
     _exit_status: int | None = None
     _exited: asyncio.Event = field(default_factory=asyncio.Event)
+    _out_of_memory: bool = False  # killed for going over its memory size
 
     @cached_property
     def log_stream(self) -> str:
@@ -198,7 +199,7 @@ class Environment:
             outcome, function_error = "crash", "Unhandled"
             status = await self._wait_exit()
             body = _runtime_error(
-                "Runtime.ExitError",
+                "Runtime.OutOfMemory" if self._out_of_memory else "Runtime.ExitError",
                 f"RequestId: {request.request_id} Error: Runtime exited with error: "
                 f"{_describe_exit(status)}",
             )
@@ -280,9 +281,11 @@ class Environment:
             pass
         return 0
 
-    def exited(self, status: int) -> None:
-        """The process ended (reported by the zygote or by its parent watcher)."""
+    def exited(self, status: int, *, out_of_memory: bool = False) -> None:
+        """The process ended (reported by the zygote or by its parent watcher), killed for
+        going over its memory size when `out_of_memory`."""
         self._exit_status = status
+        self._out_of_memory = out_of_memory
         self._exited.set()
         self.state = "DEAD"
         if self.channel is not None:

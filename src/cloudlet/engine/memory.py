@@ -5,7 +5,8 @@ gets one limited to its MemorySize and the kernel kills it on excess. Moving a p
 a cgroup can take over 10 ms, so it happens on a background thread, off the cold start's
 path: the limit applies a few milliseconds after the process starts. Elsewhere a poller
 reads the resident size of busy environments every 50 ms and kills those over their limit.
-Either way the invocation ends as on Lambda: "Runtime exited with error: signal: killed".
+Either way the invocation ends as on Lambda: `Runtime.OutOfMemory`, "Runtime exited with
+error: signal: killed"; `out_of_memory` tells such a kill from any other.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class MemoryLimits:
     def __init__(self, root: Path | None = None) -> None:
         self.cgroups = _cgroup_parent(root)
         self.limits: dict[int, int] = {}  # pid -> bytes, for the poller
+        self.killed: set[int] = set()  # pids the poller killed, until their exit is reported
         self._poller: asyncio.Task[None] | None = None
         self._cgroup_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgroups")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -71,8 +73,30 @@ class MemoryLimits:
         if self._poller is None:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
 
+    def out_of_memory(self, pid: int, name: str) -> bool:
+        """Whether process `pid`, which has just exited, was killed for exceeding its limit.
+
+        Asked before `detach`, which removes its cgroup and the count of its OOM kills.
+        """
+        if pid in self.killed:
+            return True
+        if self.cgroups is None:
+            return False
+        parent, version = self.cgroups
+        counts = parent / name / ("memory.events" if version == 2 else "memory.oom_control")
+        try:
+            lines = counts.read_text().splitlines()
+        except OSError:
+            return False
+        for line in lines:
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return value.strip() != "0"
+        return False
+
     def detach(self, pid: int, name: str) -> None:
         self.limits.pop(pid, None)
+        self.killed.discard(pid)
         if self.cgroups is not None:
             self._cgroup_work.submit(_remove_group, self.cgroups[0] / name)
 
@@ -100,6 +124,7 @@ class MemoryLimits:
                     continue
                 if resident > limit:
                     self.limits.pop(pid, None)
+                    self.killed.add(pid)
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.killpg(pid, signal.SIGKILL)
 
