@@ -67,6 +67,28 @@ def test_syntax_errors_in_every_expression_kind(
     )
 
 
+def test_undefined_values_are_refused_and_nothing_is_written(ddb: Any, table: str) -> None:
+    assert error_of(
+        ddb.update_item, TableName=table, Key=KEY, UpdateExpression="SET v = :missing"
+    ) == (
+        "ValidationException",
+        "Invalid UpdateExpression: An expression attribute value used in expression is not"
+        " defined; attribute value: :missing",
+    )
+    assert error_of(
+        ddb.put_item,
+        TableName=table,
+        Item={**KEY, "v": {"N": "9"}},
+        ConditionExpression="v = :one OR v = :two",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    ) == (
+        "ValidationException",
+        "Invalid ConditionExpression: An expression attribute value used in expression is not"
+        " defined; attribute value: :two",
+    )
+    assert ddb.get_item(TableName=table, Key=KEY)["Item"]["v"] == {"N": "1"}
+
+
 def test_undefined_and_unused_names_and_values(ddb: Any, table: str) -> None:
     assert error_of(
         ddb.update_item,

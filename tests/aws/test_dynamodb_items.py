@@ -97,6 +97,46 @@ def test_condition_failure_carries_the_item_when_asked(ddb: Any, table: str) -> 
     assert ddb.get_item(TableName=table, Key=key())["Item"]["v"] == {"N": "1"}
 
 
+def test_attribute_type_tests_the_stored_type(ddb: Any, table: str) -> None:
+    ddb.put_item(
+        TableName=table,
+        Item={**key(), "s": {"S": "1"}, "n": {"N": "1"}, "ss": {"SS": ["a"]}, "m": {"M": {}}},
+    )
+
+    def holds(condition: str, kind: str) -> bool:
+        try:
+            ddb.update_item(
+                TableName=table,
+                Key=key(),
+                UpdateExpression="SET tested = :kind",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":kind": {"S": kind}},
+            )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    assert holds("attribute_type(s, :kind)", "S")
+    assert not holds("attribute_type(s, :kind)", "N")
+    assert holds("attribute_type(n, :kind)", "N")
+    assert holds("attribute_type(ss, :kind)", "SS")
+    assert not holds("attribute_type(ss, :kind)", "L")
+    assert holds("attribute_type(m, :kind)", "M")
+    assert not holds("attribute_type(absent, :kind)", "NULL")
+    assert holds("NOT attribute_type(n, :kind)", "S")
+    assert error_of(
+        ddb.delete_item,
+        TableName=table,
+        Key=key(),
+        ConditionExpression="attribute_type(s, :kind)",
+        ExpressionAttributeValues={":kind": {"S": "STRING"}},
+    ) == (
+        "ValidationException",
+        "Invalid ConditionExpression: Invalid attribute type name found; type: STRING, valid"
+        " types: { B,NULL,SS,BOOL,L,BS,N,NS,S,M }",
+    )
+
+
 def test_return_values_of_each_write(ddb: Any, table: str) -> None:
     assert "Attributes" not in ddb.put_item(TableName=table, Item={**key(), "v": {"N": "1"}})
     old = ddb.put_item(TableName=table, Item={**key(), "v": {"N": "2"}}, ReturnValues="ALL_OLD")

@@ -272,6 +272,37 @@ def test_gsi_queries_are_sparse_and_projected(ddb: Any) -> None:
     ) == ("ValidationException", "Consistent reads are not supported on global secondary indexes")
 
 
+def test_empty_secondary_index_keys_are_refused(ddb: Any) -> None:
+    name = create_table(
+        ddb,
+        extra_attributes={"g": "S", "b": "B"},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for index, attribute in (("by-g", "g"), ("by-b", "b"))
+        ],
+    )
+    prefix = (
+        "One or more parameter values are not valid. A value specified for a secondary index"
+        " key is not supported. The AttributeValue for a key attribute cannot contain an empty"
+    )
+    assert error_of(ddb.put_item, TableName=name, Item={"pk": {"S": "a"}, "g": {"S": ""}}) == (
+        "ValidationException",
+        f"{prefix} string value. IndexName: by-g, IndexKey: g",
+    )
+    assert error_of(ddb.put_item, TableName=name, Item={"pk": {"S": "a"}, "b": {"B": b""}}) == (
+        "ValidationException",
+        f"{prefix} binary value. IndexName: by-b, IndexKey: b",
+    )
+    assert ddb.scan(TableName=name)["Count"] == 0
+    # Outside the index keys, empty strings and binaries are ordinary values.
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "other": {"S": ""}, "g": {"S": "x"}})
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["other"] == {"S": ""}
+
+
 def test_lsi_queries_order_by_the_index_key_and_fetch_all_attributes(ddb: Any) -> None:
     name = indexed_table(ddb)
     found = ddb.query(

@@ -111,6 +111,30 @@ def test_iterator_types_position_the_reader(ddb: Any, streams: Any) -> None:
     assert follow["Records"] == [] and "NextShardIterator" in follow
 
 
+def test_update_table_turns_a_stream_on_once(ddb: Any, streams: Any) -> None:
+    name = create_table(ddb)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "before"}})
+    assert "LatestStreamArn" not in ddb.describe_table(TableName=name)["Table"]
+    answer = ddb.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )["TableDescription"]
+    assert answer["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    arn = answer["LatestStreamArn"]
+    assert arn == f"{answer['TableArn']}/stream/{answer['LatestStreamLabel']}"
+    assert streams.list_streams(TableName=name)["Streams"][0]["StreamArn"] == arn
+    ddb.put_item(TableName=name, Item={"pk": {"S": "after"}})
+    records = all_records(streams, arn)  # only the writes since the stream began
+    assert [r["dynamodb"]["NewImage"] for r in records] == [{"pk": {"S": "after"}}]
+    assert error_of(
+        ddb.update_table,
+        TableName=name,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    ) == ("ValidationException", f"Table already has an enabled stream: TableName: {name}")
+    assert ddb.describe_table(TableName=name)["Table"]["StreamSpecification"]["StreamViewType"] == (
+        "NEW_IMAGE"
+    )
+
+
 def test_list_and_describe_streams(ddb: Any, streams: Any) -> None:
     name, arn = streamed_table(ddb, "KEYS_ONLY")
     listed = streams.list_streams(TableName=name)["Streams"]

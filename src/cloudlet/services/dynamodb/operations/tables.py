@@ -223,7 +223,7 @@ class TableOperations(DynamoBase):
         stream_spec = params.get("StreamSpecification")
         view_type = rules.stream_view_type(stream_spec) if stream_spec is not None else None
         if stream_spec is not None and view_type and table.stream_id is not None:
-            raise validation(f"Table already has an enabled stream: {table.latest_stream_arn}")
+            raise validation(f"Table already has an enabled stream: TableName: {table.name}")
         if stream_spec is not None and not view_type and table.stream_id is None:
             stream_spec = None  # nothing to disable
 
