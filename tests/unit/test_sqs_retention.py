@@ -1,4 +1,5 @@
-"""SQS retention with an explicit clock: expired messages are never received, then swept."""
+"""SQS's rules of time with an explicit clock: retention (expired messages are never received,
+then swept), FIFO sequence numbers and the 5-minute deduplication window."""
 
 from __future__ import annotations
 
@@ -87,3 +88,29 @@ def test_sequence_numbers_increase_even_when_the_clock_stands_still():
     assert drawn == sorted(set(drawn))
     assert int(sequences.draw(T0 + 1)) > drawn[-1]
     assert len(str(drawn[0])) == 20
+
+
+def test_a_deduplication_id_is_accepted_again_300_seconds_after_its_first_send(registry):
+    queue = make_queue(registry, "deduplicated.fifo", fifo=True)
+    sequences = SequenceNumbers()
+    entry = {"MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "same"}
+
+    def send_at(t):
+        message = prepare(queue, entry)
+        return asyncio.run(
+            registry.store.write(lambda tx: send(tx, queue.id, False, message, "me", t, sequences))
+        )
+
+    first = send_at(T0)
+    assert not first.duplicate
+    # Duplicates within the window are answered as the first send and do not extend it.
+    for later in (T0 + 1, T0 + 200, T0 + 299.999):
+        assert send_at(later) == (first.message_id, first.sequence_number, True)
+    second = send_at(T0 + 300)
+    assert not second.duplicate
+    assert second.message_id != first.message_id
+    assert int(second.sequence_number) > int(first.sequence_number)
+    # The new send opens a window of its own.
+    assert send_at(T0 + 599) == (second.message_id, second.sequence_number, True)
+    assert not send_at(T0 + 600).duplicate
+    assert count(registry, queue) == 3
