@@ -21,10 +21,13 @@ def free_port() -> int:
 class Server:
     """`cloudlet up` on a state directory; restartable, killable, as a user would run it."""
 
-    def __init__(self, state_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, state_dir: Path, env: dict[str, str] | None = None, args: list[str] | None = None
+    ) -> None:
         self.state_dir = state_dir
         self.port = free_port()
         self.env = {**os.environ, **(env or {})}
+        self.args = args or []  # more flags for `cloudlet up`: `--host 0.0.0.0`
         self.process: subprocess.Popen[bytes] | None = None
         self.log = state_dir / "server.log"
 
@@ -43,6 +46,7 @@ class Server:
             str(self.port),
             "--state-dir",
             str(self.state_dir),
+            *self.args,
         ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -440,3 +441,52 @@ def test_strict_auth_without_usable_credentials_refuses_to_start_in_one_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("cloudlet: ") and says in lines[0]
+
+
+def test_a_non_loopback_bind_verifies_signatures_without_being_told(tmp_path):
+    # No CLOUDLET_AUTH: binding every address is what turns verification on.
+    env = {"CLOUDLET_CREDENTIALS": ":".join(ALICE)}
+    server = Server(tmp_path / "state", env=env, args=["--host", "0.0.0.0"]).start()
+    try:
+        sqs = sqs_as(server, *ALICE[:2])
+        url = sqs.create_queue(QueueName="from-afar")["QueueUrl"]
+        assert f"/{ALICE[2]}/from-afar" in url
+        sqs.send_message(QueueUrl=url, MessageBody="signed")
+        error = refused(sqs_as(server, ALICE[0], "not-the-secret").list_queues)
+        assert code_and_status(error) == ("SignatureDoesNotMatch", 403)
+        assert error.response["Error"]["Message"] == MISMATCH
+        error = refused(client_as(server, "sts", ALICE[0], "wrong").get_caller_identity)
+        assert code_and_status(error) == ("SignatureDoesNotMatch", 403)
+        error = refused(sqs_as(server, "AKIDNOBODY", "x").list_queues)
+        assert code_and_status(error) == ("InvalidClientTokenId", 403)
+        with urllib.request.urlopen(f"{server.endpoint}/_cloudlet/status", timeout=5) as answer:
+            assert orjson.loads(answer.read())["auth"] == "strict"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def own_account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A loopback server whose one account is CLOUDLET_ACCOUNT_ID's."""
+    env = {"CLOUDLET_ACCOUNT_ID": "123456789012"}
+    instance = Server(tmp_path_factory.mktemp("account"), env=env).start()
+    yield instance
+    instance.stop()
+
+
+def test_cloudlet_account_id_is_the_account_of_every_key_on_loopback(own_account):
+    first = sqs_as(own_account, "AKIDFIRST", "one")
+    url = first.create_queue(QueueName="ours")["QueueUrl"]
+    assert urlsplit(url).path == "/123456789012/ours"
+    arn = first.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    assert arn["QueueArn"] == "arn:aws:sqs:us-east-1:123456789012:ours"
+    assert sqs_as(own_account, "AKIDSECOND", "two").get_queue_url(QueueName="ours")["QueueUrl"] == (
+        url
+    )
+    caller = client_as(own_account, "sts", "AKIDFIRST", "one").get_caller_identity()
+    assert caller["Account"] == "123456789012"
+    assert caller["Arn"].startswith("arn:aws:iam::123456789012:")
+    role = client_as(own_account, "iam", "AKIDFIRST", "one").create_role(
+        RoleName="ours", AssumeRolePolicyDocument="{}"
+    )
+    assert role["Role"]["Arn"] == "arn:aws:iam::123456789012:role/ours"
