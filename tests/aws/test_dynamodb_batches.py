@@ -81,6 +81,44 @@ def test_batch_get_returns_found_items_with_projection(ddb: Any, table: str) -> 
     assert code == "ValidationException"
 
 
+# An item of 399,006 bytes as DynamoDB counts them: "pk" + "kNN" + "v" + 399,000 letters.
+BIG = "x" * 399_000
+
+
+def big_item(i: int) -> dict[str, Any]:
+    return item(f"k{i:02d}", v={"S": BIG})
+
+
+def test_batch_get_answers_at_most_16_mb_and_returns_the_rest_unprocessed(
+    ddb: Any, table: str
+) -> None:
+    for i in range(45):
+        ddb.put_item(TableName=table, Item=big_item(i))
+    keys = [item(f"k{i:02d}") for i in range(45)]
+    answer = ddb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    # 42 items are 16,758,252 bytes; a 43rd would pass 16 MB (16,777,216).
+    found = answer["Responses"][table]
+    assert len(found) == 42
+    rest = answer["UnprocessedKeys"][table]
+    assert rest == {"Keys": keys[42:], "ConsistentRead": True}
+    again = ddb.batch_get_item(RequestItems={table: rest})
+    assert again["UnprocessedKeys"] == {}
+    names = {i["pk"]["S"] for i in found} | {i["pk"]["S"] for i in again["Responses"][table]}
+    assert names == {f"k{i:02d}" for i in range(45)}
+
+
+def test_transactions_over_4_mb_are_refused(ddb: Any, table: str) -> None:
+    # 11 items of 399,006 bytes are 4,389,066 bytes, past 4 MB (4,194,304): nothing written.
+    puts = [{"Put": {"TableName": table, "Item": big_item(i)}} for i in range(11)]
+    assert error_of(ddb.transact_write_items, TransactItems=puts) == (
+        "ValidationException",
+        "Transaction item size has exceeded the 4 MB limit",
+    )
+    assert ddb.describe_table(TableName=table)["Table"]["ItemCount"] == 0
+    ddb.transact_write_items(TransactItems=puts[:10])  # 3,990,060 bytes
+    assert ddb.describe_table(TableName=table)["Table"]["ItemCount"] == 10
+
+
 def test_transaction_applies_all_or_nothing(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item=item("account", balance={"N": "10"}))
     transfer = [

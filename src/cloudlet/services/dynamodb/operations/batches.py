@@ -2,7 +2,8 @@
 
 Every request is checked before anything is read or written (one bad entry fails the whole
 batch, as on AWS); the writes then commit in one transaction, so UnprocessedItems is always
-empty. BatchGetItem stops at 16 MB of items and hands the rest back as UnprocessedKeys.
+empty. BatchGetItem answers at most 16 MB of items and hands the rest back as
+UnprocessedKeys.
 """
 
 from __future__ import annotations
@@ -91,24 +92,27 @@ class BatchOperations(DynamoBase):
             unprocessed: dict[str, Any] = {}
             units: dict[str, float] = {}
             size = 0
+            full = False  # the next item would take the answer past 16 MB
             for name, table, paths, keys, spec in plans:
                 found = responses.setdefault(name, [])
                 for key, raw_key in keys:
-                    if size > MAX_GET_BYTES:
-                        rest = unprocessed.setdefault(
-                            name, {k: v for k, v in spec.items() if k != "Keys"}
-                        )
-                        rest.setdefault("Keys", []).append(raw_key)
-                        continue
-                    item = load_item(tx, table, key)
-                    if item is None:
-                        continue
-                    item_bytes = item_size(item)
-                    size += item_bytes
-                    units[name] = units.get(name, 0.0) + read_units(
-                        item_bytes, bool(spec.get("ConsistentRead"))
+                    if not full:
+                        item = load_item(tx, table, key)
+                        if item is None:
+                            continue
+                        item_bytes = item_size(item)
+                        full = size + item_bytes > MAX_GET_BYTES
+                        if not full:
+                            size += item_bytes
+                            units[name] = units.get(name, 0.0) + read_units(
+                                item_bytes, bool(spec.get("ConsistentRead"))
+                            )
+                            found.append(project(item, paths) if paths else item)
+                            continue
+                    rest = unprocessed.setdefault(
+                        name, {k: v for k, v in spec.items() if k != "Keys"}
                     )
-                    found.append(project(item, paths) if paths else item)
+                    rest.setdefault("Keys", []).append(raw_key)
             return {
                 "Responses": responses,
                 "UnprocessedKeys": unprocessed,

@@ -4,6 +4,7 @@ Every action's condition is tested before any is applied; if one fails, nothing 
 written and TransactionCanceledException lists a reason per action, in the request's
 order. A ClientRequestToken makes a TransactWriteItems idempotent for 10 minutes: the same
 request again gets the first answer, a different one IdempotentParameterMismatchException.
+The items a transaction writes may total 4 MB at most (sizes as `size.item_size` counts).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from cloudlet.services.dynamodb.writes import (
 from cloudlet.store import Tx
 
 TOKEN_WINDOW = 600.0
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 _KINDS = {
     "ConditionCheck": CheckRequest,
     "Put": PutRequest,
@@ -102,6 +104,8 @@ class TransactionOperations(DynamoBase):
                     if error.code != "ValidationException":
                         raise
                     reasons.append({"Code": "ValidationError", "Message": error.message})
+            if sum(change.size for change in changes) > MAX_TRANSACTION_BYTES:
+                raise validation("Transaction item size has exceeded the 4 MB limit")
             if any(reason["Code"] != "None" for reason in reasons):
                 codes = ", ".join(reason["Code"] for reason in reasons)
                 raise ServiceError(
