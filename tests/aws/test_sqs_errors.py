@@ -49,10 +49,14 @@ def test_input_of_the_wrong_shape_is_a_client_error(server, operation, body):
     assert "__type" in answer
 
 
-def test_malformed_json_is_a_client_error(server):
-    status, _, body = raw_call(server.endpoint, "ListQueues", b"{not json")
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"'])
+def test_malformed_json_is_a_serialization_exception(server, body):
+    # SQS's json endpoint answers a body it cannot read as the request's structure as it
+    # answers a wrongly typed member: SerializationException, also the code SDKs show.
+    status, headers, answer = raw_call(server.endpoint, "ListQueues", body)
     assert status == 400
-    assert "__type" in body
+    assert answer["__type"].rpartition("#")[2] == "SerializationException"
+    assert headers["x-amzn-query-error"] == "SerializationException;Sender"
 
 
 def test_an_unknown_operation_is_a_client_error(server):
