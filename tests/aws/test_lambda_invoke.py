@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from pathlib import Path
 
@@ -178,6 +179,45 @@ def test_init_errors_are_reported_as_lambda_does(lam, module, handler, error_typ
     if error_type:
         assert error["errorType"] == error_type
     assert message in error["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("module", "error_line", "error_type"),
+    [
+        (
+            "import not_a_module_anywhere\n",
+            "[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named"
+            " 'not_a_module_anywhere'\rTraceback (most recent call last):",
+            "Runtime.ImportModuleError",
+        ),
+        # An exception of the function's own is no runtime error type: Lambda says Unknown.
+        ("raise KeyError('init failed')\n", "[ERROR] KeyError: 'init failed'", "Runtime.Unknown"),
+    ],
+)
+def test_an_init_failure_is_logged_and_tailed_as_lambda_does(
+    lam, server, module, error_line, error_type
+):
+    name = unique("init-log")
+    create_function(lam, name, module)
+    response = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    expected = [
+        re.escape(error_line) + ".*",  # the runtime's error, as one event
+        r"INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: "
+        + re.escape(error_type),
+        re.escape(f"START RequestId: {request_id} Version: $LATEST"),
+        re.escape(f"END RequestId: {request_id}"),
+        rf"REPORT RequestId: {request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
+        rf"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tStatus: error\tError Type: "
+        + re.escape(error_type),
+    ]
+    tail = base64.b64decode(response["LogResult"]).decode().split("\n")
+    assert len(tail) == len(expected), tail
+    for line, pattern in zip(tail, expected, strict=True):
+        assert re.fullmatch(pattern, line, re.DOTALL), (line, pattern)
+    events = client(server, "logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")
+    assert [event["message"] for event in events["events"]] == tail
+    assert response["FunctionError"] == "Unhandled"
 
 
 def test_log_tail_returns_the_invocation_log(lam, app):

@@ -173,15 +173,7 @@ class Engine:
         if environment is None:
             environment = await self.new_environment(spec)
             if environment.init_error is not None:
-                return InvokeResult(
-                    request.request_id,
-                    environment.init_error,
-                    "Unhandled",
-                    0.0,
-                    environment.init_ms,
-                    environment.max_memory_mb(),
-                    outcome="error",
-                )
+                return environment.init_failure(request)
         result = await environment.invoke(request, cold=cold)
         self._release(environment)
         return result

@@ -13,6 +13,7 @@ import datetime
 import json
 import math
 import os
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -22,10 +23,13 @@ from typing import Any
 
 from cloudlet.engine.channels import Channel
 from cloudlet.engine.logpipe import LogPipe
+from cloudlet.engine.logtail import LogTail
 from cloudlet.engine.spec import FunctionSpec
 
 INIT_TIMEOUT = 10.0  # seconds, as Lambda allows for on-demand initialization
-TAIL_BYTES = 4096
+# The error types Lambda's logs name as the runtime reported them; any other is
+# Runtime.Unknown (Function.Unknown for a Function.* one), as the Lambda service does.
+_REPORTED_ERROR_TYPE = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 
 # (the function, log stream, [(timestamp ms, message)]): the log group is the function's.
 LogSink = Callable[[FunctionSpec, str, list[tuple[int, str]]], None]
@@ -86,10 +90,13 @@ class Environment:
     invocations: int = 0
     last_used: float = field(default_factory=time.monotonic)
     init_error: bytes | None = None
+    init_status: str = ""  # after a failed init: "error" or "timeout", as INIT_REPORT says
     restored: bool = False  # forked from a snapshot of an initialized process: no init ran
     channel: Channel | None = None
     _log: LogPipe | None = None
-    _collecting: list[str] | None = None
+    # The end of the log while an invocation asked for it (LogType=Tail); from the start,
+    # so that a cold start's tail shows its init, as on Lambda.
+    _tail: LogTail | None = None
     _exit_status: int | None = None
     _exited: asyncio.Event = field(default_factory=asyncio.Event)
     _out_of_memory: bool = False  # killed for going over its memory size
@@ -103,13 +110,15 @@ class Environment:
 
     async def start(self, launch: Launcher) -> None:
         """Start the process through `launch` and wait for its init (or its init error)."""
+        self._tail = LogTail()
+        started = time.perf_counter()
         log_read, log_write = os.pipe()
         try:
             self.pid, self.channel = await launch(self, log_write)
         except LaunchError as error:
             os.close(log_read)
-            self.init_error = _runtime_error(error.error_type, error.message)
-            self.state = "DEAD"
+            self.init_ms = (time.perf_counter() - started) * 1000
+            self._init_failed(_runtime_error(error.error_type, error.message))
             return
         except BaseException:
             os.close(log_read)
@@ -120,23 +129,66 @@ class Environment:
         try:
             kind, self.init_ms, payload = await asyncio.wait_for(self.channel.ready(), INIT_TIMEOUT)
         except TimeoutError:
-            self.init_error = _runtime_error(
-                "Sandbox.Timedout", f"INIT timed out after {INIT_TIMEOUT:.2f} seconds"
-            )
-            self.kill()
+            self.init_ms = INIT_TIMEOUT * 1000
+            message = f"INIT timed out after {INIT_TIMEOUT:.2f} seconds"
+            self._init_failed(_runtime_error("Sandbox.Timedout", message), "timeout")
             return
         except ConnectionError:
             status = await self._wait_exit()
-            self.init_error = _runtime_error(
-                "Runtime.ExitError", f"Error: Runtime exited with error: {_describe_exit(status)}"
-            )
-            self.kill()
+            self.init_ms = (time.perf_counter() - started) * 1000
+            message = f"Error: Runtime exited with error: {_describe_exit(status)}"
+            self._init_failed(_runtime_error("Runtime.ExitError", message))
             return
         if kind == "init_error":
-            self.init_error = payload
-            self.kill()
+            self._init_failed(payload)
             return
+        self._drain_log()  # what the init printed comes before the first START
         self.state = "IDLE"
+
+    def _init_failed(self, error: bytes, status: str = "error") -> None:
+        """The init failed: stop the process, and say so in the log as Lambda does."""
+        self.init_error, self.init_status = error, status
+        self.kill()
+        self._log_line(
+            f"INIT_REPORT Init Duration: {self.init_ms:.2f} ms\tPhase: init\t"
+            + _status(status, self.init_error_type)
+        )
+
+    @property
+    def init_error_type(self) -> str:
+        """The failed init's error type as Lambda's logs name it."""
+        try:
+            reported = json.loads(self.init_error or b"{}").get("errorType", "")
+        except (ValueError, AttributeError):
+            reported = ""
+        if _REPORTED_ERROR_TYPE.search(str(reported)):
+            return str(reported)
+        return "Function.Unknown" if str(reported).startswith("Function.") else "Runtime.Unknown"
+
+    def init_failure(self, request: InvokeRequest) -> InvokeResult:
+        """The invocation that found the init failed: its START, END and REPORT lines (with
+        the init's status and error type), and the init's error as its result."""
+        assert self.init_error is not None
+        tail = self._tail if request.want_tail else None
+        self._tail = tail
+        self._log_line(f"START RequestId: {request.request_id} Version: {self.spec.version}")
+        self._log_line(f"END RequestId: {request.request_id}")
+        memory = self.max_memory_mb()
+        self._log_line(
+            _report(request.request_id, self.init_ms, self.spec.memory_size, memory)
+            + _status(self.init_status, self.init_error_type)
+        )
+        self._tail = None
+        return InvokeResult(
+            request.request_id,
+            self.init_error,
+            "Unhandled",
+            self.init_ms,
+            self.init_ms,
+            memory,
+            tail.text() if tail is not None else "",
+            outcome="timeout" if self.init_status == "timeout" else "error",
+        )
 
     # -- invoke ----------------------------------------------------------------------------
 
@@ -148,7 +200,8 @@ class Environment:
         spec = self.spec
         deadline = time.time() + spec.timeout
         started = time.perf_counter()
-        self._collecting = [] if request.want_tail else None
+        if not (cold and request.want_tail):  # a cold start's tail begins with its init
+            self._tail = LogTail() if request.want_tail else None
         self._log_line(f"START RequestId: {request.request_id} Version: {spec.version}")
         meta = {
             "id": request.request_id,
@@ -209,11 +262,7 @@ class Environment:
         memory = self.max_memory_mb()
         init = self.init_ms if cold else None
         self._log_line(f"END RequestId: {request.request_id}")
-        report = (
-            f"REPORT RequestId: {request.request_id}\tDuration: {duration:.2f} ms\t"
-            f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {spec.memory_size}"
-            f" MB\tMax Memory Used: {memory} MB\t"
-        )
+        report = _report(request.request_id, duration, spec.memory_size, memory)
         if init is not None and self.restored:
             report += (
                 f"Restore Duration: {init:.2f} ms\tBilled Restore Duration: "
@@ -222,10 +271,10 @@ class Environment:
         elif init is not None:
             report += f"Init Duration: {init:.2f} ms\t"
         if outcome == "timeout":
-            report += "Status: timeout"
+            report += _status("timeout")
         self._log_line(report)
-        tail = "\n".join(self._collecting or [])[-TAIL_BYTES:] if request.want_tail else ""
-        self._collecting = None
+        tail = self._tail.text() if self._tail is not None else ""
+        self._tail = None
         if self.state == "BUSY":
             self.state = "IDLE"
         self.last_used = time.monotonic()
@@ -250,8 +299,9 @@ class Environment:
     # -- logs --------------------------------------------------------------------------------
 
     def _emit(self, events: list[tuple[int, str]]) -> None:
-        if self._collecting is not None:
-            self._collecting.extend(message for _, message in events)
+        if self._tail is not None:
+            for _, message in events:
+                self._tail.add(message)
         self.log_sink(self.spec, self.log_stream, events)
 
     def _drain_log(self) -> None:
@@ -301,6 +351,22 @@ class Environment:
         if self._log is not None:
             self._log.drain()
             self._log.close()
+
+
+def _report(request_id: str, duration: float, memory_size: int, memory_used: int) -> str:
+    """A REPORT line's figures; what follows them (init, status) depends on the invocation."""
+    return (
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {memory_size}"
+        f" MB\tMax Memory Used: {memory_used} MB\t"
+    )
+
+
+def _status(status: str, error_type: str = "") -> str:
+    """The end of an INIT_REPORT or REPORT line that did not succeed."""
+    if status == "timeout":
+        return "Status: timeout"
+    return f"Status: error\tError Type: {error_type}"
 
 
 def _runtime_error(error_type: str, message: str) -> bytes:

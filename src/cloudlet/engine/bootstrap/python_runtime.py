@@ -155,11 +155,11 @@ def error_result(error, request_id):
 
 
 def log_error(result):
+    # AWS's runtime writes the Traceback line even when the trace is empty (an import error).
     lines = ["[ERROR] {}: {}".format(result["errorType"], result["errorMessage"])]
-    if result["stackTrace"]:
-        lines.append("Traceback (most recent call last):")
-        for entry in result["stackTrace"]:
-            lines.extend(entry.rstrip("\n").splitlines())
+    lines.append("Traceback (most recent call last):")
+    for entry in result["stackTrace"]:
+        lines.extend(entry.rstrip("\n").splitlines())
     # Lambda writes a multi-line error as one log event: lines joined by carriage returns.
     sys.stdout.write("\r".join(lines) + "\n")
     sys.stdout.flush()
@@ -224,7 +224,8 @@ def as_bytes(chunk, ensure_ascii):
 
 
 def initialize(handler_name):
-    """Import the handler: (handler, init ms), or (None, the error result) if init failed."""
+    """Import the handler: (handler, init ms, None), or (None, init ms, the error result)
+    if init failed."""
     started = time.perf_counter()
     setup_logging()
     try:
@@ -232,8 +233,8 @@ def initialize(handler_name):
     except Exception as error:
         result = error_result(error, "")
         log_error(result)
-        return None, result
-    return handler, (time.perf_counter() - started) * 1000
+        return None, (time.perf_counter() - started) * 1000, result
+    return handler, (time.perf_counter() - started) * 1000, None
 
 
 def serve(sock, handler, ready):
@@ -285,8 +286,8 @@ def serve(sock, handler, ready):
 def main(channel_fd, handler_name):
     """An environment's whole life: init, then invokes."""
     sock = socket.socket(fileno=channel_fd)
-    handler, outcome = initialize(handler_name)
+    handler, init_ms, error = initialize(handler_name)
     if handler is None:
-        channel.send(sock, {"t": "init_error"}, json.dumps(outcome).encode())
+        channel.send(sock, {"t": "init_error", "init_ms": init_ms}, json.dumps(error).encode())
         return
-    serve(sock, handler, {"init_ms": outcome})
+    serve(sock, handler, {"init_ms": init_ms})

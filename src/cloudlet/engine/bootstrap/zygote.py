@@ -152,15 +152,15 @@ def become_template(spec, control_fd, log_fd):
     """Run the function's init once, then serve forks of the initialized process."""
     control = socket.socket(fileno=control_fd)
     take_identity(spec, log_fd)
-    handler, outcome = python_runtime.initialize(spec["handler"])
+    handler, init_ms, error = python_runtime.initialize(spec["handler"])
     if handler is None:
-        send(control, {"op": "init_error", "error": outcome})
+        send(control, {"op": "init_error", "error": error})
         return
     reason = unsafe_to_fork()
     if reason:
         send(control, {"op": "unsafe", "reason": reason})
         return
-    send(control, {"op": "ready", "python": list(sys.version_info[:3]), "init_ms": outcome})
+    send(control, {"op": "ready", "python": list(sys.version_info[:3]), "init_ms": init_ms})
 
     def become_restored(message, fds):
         started = time.perf_counter()
