@@ -1,6 +1,7 @@
 """Start cloudlet and run an example against it: `./run example [orders|queue_worker]`.
 
 The server keeps its state in a fresh temporary directory and stops when the example ends.
+It listens on port 4566, or CLOUDLET_PORT when set, or any free port when that one is taken.
 To explore by hand instead, run `./run up` in one terminal and, in another, the example's
 `app.py` with AWS_ENDPOINT_URL=http://localhost:4566 (and any AWS_* keys).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 
 
-def free_port(preferred: int = 4566) -> int:
+def free_port(preferred: int) -> int:
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", preferred))
@@ -34,7 +35,8 @@ def main(example: str) -> int:
         names = sorted(p.parent.name for p in HERE.glob("*/app.py"))
         print(f"no example {example!r}; the examples are: {', '.join(names)}", file=sys.stderr)
         return 2
-    port = free_port()
+    # Tests running examples side by side give each its own port.
+    port = free_port(int(os.environ.get("CLOUDLET_PORT", "4566")))
     endpoint = f"http://localhost:{port}"
     with tempfile.TemporaryDirectory(prefix="cloudlet-example-") as state:
         server = subprocess.Popen(
