@@ -42,7 +42,14 @@ class Cloudlet:
         self.store = open_store(str(config.database_path), sync=config.sync)
         self.logs = LogStore(self.store)
         self.issuer = LocalIssuer(config.state_dir)
-        self.engine = Engine(config.state_dir, self.logs.sink)
+        self.engine = Engine(
+            config.state_dir,
+            self.logs.sink,
+            preload=config.preload,
+            keep_alive=config.keep_alive,
+            strict_runtimes=config.strict_runtimes,
+            concurrency_limit=config.concurrency_limit,
+        )
         self.platform = Platform(config, self.store, self.engine, self.logs)
         self.providers = [cls(self.platform) for cls in provider_classes()]
         self.services = [load_service(provider) for provider in self.providers]

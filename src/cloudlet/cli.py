@@ -11,7 +11,7 @@ import urllib.request
 from typing import Any
 
 from cloudlet import __version__
-from cloudlet.config import Config, ConfigError
+from cloudlet.config import Config, ConfigError, parse_modules
 
 DESCRIPTION = """\
 cloudlet runs the AWS serverless stack on your own machine: one process, one port, state in
@@ -38,6 +38,12 @@ Settings come from flags or CLOUDLET_* environment variables:
   CLOUDLET_CREDENTIALS_FILE=path                     the same, one entry per line
   CLOUDLET_ACCOUNT_ID        the account any key maps to on loopback (000000000000)
   CLOUDLET_SYNC=full|normal  fsync each group commit (full, default) or not (normal)
+
+Lambda's execution environments:
+  CLOUDLET_STRICT_RUNTIMES=1      refuse a Python runtime without its own interpreter
+  CLOUDLET_CONCURRENCY_LIMIT=N    concurrent executions per account (1000)
+  CLOUDLET_PRELOAD=boto3,...      modules the Python zygotes import once (boto3)
+  CLOUDLET_KEEP_ALIVE=SECONDS     how long an idle environment stays warm (300)
 """
 
 INVOKE_HELP = """\
@@ -91,6 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--state-dir", help="where state is kept (default ~/.cloudlet)")
     up.add_argument("--auth", choices=["auto", "strict"], help="signature checking")
     up.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    up.add_argument(
+        "--strict-runtimes",
+        action="store_const",
+        const=True,
+        help="refuse to run a Python runtime on another version's interpreter",
+    )
+    up.add_argument(
+        "--concurrency-limit", type=int, metavar="N", help="Lambda's account concurrency (1000)"
+    )
+    up.add_argument(
+        "--preload",
+        type=parse_modules,
+        metavar="MODULES",
+        help="comma-separated modules the Python zygotes import (boto3; '' for none)",
+    )
+    up.add_argument(
+        "--keep-alive",
+        type=float,
+        metavar="SECONDS",
+        help="seconds an idle execution environment stays warm (300)",
+    )
 
     status = commands.add_parser(
         "status",
@@ -165,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=getattr(args, "state_dir", None),
             auth=getattr(args, "auth", None),
             log_level=getattr(args, "log_level", None),
+            strict_runtimes=getattr(args, "strict_runtimes", None),
+            concurrency_limit=getattr(args, "concurrency_limit", None),
+            preload=getattr(args, "preload", None),
+            keep_alive=getattr(args, "keep_alive", None),
         )
     except ConfigError as error:
         print(f"cloudlet: {error}", file=sys.stderr)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cloudlet.engine.concurrency import UNRESERVED_MINIMUM
+
 DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 class ConfigError(ValueError):
@@ -56,6 +60,15 @@ class Config:
     kinesis_state_delay: float = 0.0
     # Enforce each Kinesis shard's write limits (1,000 records and 1 MiB a second), as AWS does.
     kinesis_throttle: bool = False
+    # Refuse to run a Python runtime on another version's interpreter (InvalidRuntimeException)
+    # instead of running it on the closest one installed, with a warning.
+    strict_runtimes: bool = False
+    # Lambda's concurrent executions per account and region (AWS: 1,000 unless raised).
+    concurrency_limit: int = 1000
+    # Modules every Python zygote imports once, so that environments forked from it do not.
+    preload: tuple[str, ...] = ("boto3",)
+    # Seconds an idle execution environment is kept warm before it is stopped.
+    keep_alive: float = 300.0
 
     @property
     def strict_auth(self) -> bool:
@@ -125,9 +138,17 @@ class Config:
                 env["CLOUDLET_KINESIS_STATE_DELAY"], "CLOUDLET_KINESIS_STATE_DELAY"
             )
         if "CLOUDLET_KINESIS_THROTTLE" in env:
-            values["kinesis_throttle"] = env["CLOUDLET_KINESIS_THROTTLE"].strip().lower() in (
-                "1", "true", "yes", "on"
-            )  # fmt: skip
+            values["kinesis_throttle"] = _flag(env["CLOUDLET_KINESIS_THROTTLE"])
+        if "CLOUDLET_STRICT_RUNTIMES" in env:
+            values["strict_runtimes"] = _flag(env["CLOUDLET_STRICT_RUNTIMES"])
+        if "CLOUDLET_CONCURRENCY_LIMIT" in env:
+            values["concurrency_limit"] = _int(
+                env["CLOUDLET_CONCURRENCY_LIMIT"], "CLOUDLET_CONCURRENCY_LIMIT"
+            )
+        if "CLOUDLET_PRELOAD" in env:
+            values["preload"] = parse_modules(env["CLOUDLET_PRELOAD"])
+        if "CLOUDLET_KEEP_ALIVE" in env:
+            values["keep_alive"] = _float(env["CLOUDLET_KEEP_ALIVE"], "CLOUDLET_KEEP_ALIVE")
         account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
         values["credentials"] = tuple(
             parse_credentials(env.get("CLOUDLET_CREDENTIALS", ""), account)
@@ -155,6 +176,19 @@ class Config:
         if self.stream_age_scale <= 0:
             raise ConfigError(
                 f"CLOUDLET_STREAM_AGE_SCALE must be a positive number, not {self.stream_age_scale}"
+            )
+        if self.concurrency_limit < UNRESERVED_MINIMUM:
+            raise ConfigError(
+                f"CLOUDLET_CONCURRENCY_LIMIT must be at least {UNRESERVED_MINIMUM} (Lambda keeps"
+                f" that many unreserved), not {self.concurrency_limit}"
+            )
+        if self.keep_alive <= 0:
+            raise ConfigError(
+                f"CLOUDLET_KEEP_ALIVE must be a positive number of seconds, not {self.keep_alive}"
+            )
+        if bad := [name for name in self.preload if not _MODULE_NAME.fullmatch(name)]:
+            raise ConfigError(
+                f"CLOUDLET_PRELOAD must name modules separated by commas, not {', '.join(bad)}"
             )
         if not (0 < self.port < 65536):
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
@@ -208,6 +242,15 @@ def _credentials_file(path: str | None, default_account: str) -> list[Credential
         ) from None
     kept = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     return parse_credentials("\n".join(kept), default_account)
+
+
+def parse_modules(text: str) -> tuple[str, ...]:
+    """Module names separated by commas (`boto3,requests`); empty: none."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _int(text: str, name: str) -> int:

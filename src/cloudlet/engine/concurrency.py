@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+UNRESERVED_MINIMUM = 100  # executions Lambda keeps unreserved in every account and region
+
 
 class Throttled(Exception):
     """An invocation over a concurrency limit; `reason` is Lambda's TooManyRequests reason."""
@@ -29,7 +31,7 @@ class Slot:
 
 
 class Concurrency:
-    def __init__(self, limit: int = 1000, unreserved_minimum: int = 100) -> None:
+    def __init__(self, limit: int = 1000, unreserved_minimum: int = UNRESERVED_MINIMUM) -> None:
         self.limit = limit
         self.unreserved_minimum = unreserved_minimum
         self.running: dict[str, int] = defaultdict(int)  # per function
