@@ -56,7 +56,10 @@ class Gateway:
     def too_large(self, request: Request) -> Response:
         """The answer to a request whose body is over CLOUDLET_MAX_REQUEST_BYTES, given its
         head only: worded in the request's protocol when the head tells it (X-Amz-Target, the
-        signature's service and the content type), else as a json protocol error."""
+        signature's service and the content type), else as a json protocol error. Front
+        doors get the latter too: each refuses bodies over its own, smaller limit (API
+        Gateway's 10 MB, a function URL's 6 MB) in its own words, and the gateway's limit
+        (80 MB by default) is reached only past those."""
         error = ServiceError(
             "RequestEntityTooLarge",
             f"Request body exceeds {self.config.max_request_bytes} bytes",
