@@ -59,7 +59,9 @@ class Gateway:
         signature's service and the content type), else as a json protocol error. Front
         doors get the latter too: each refuses bodies over its own, smaller limit (API
         Gateway's 10 MB, a function URL's 6 MB) in its own words, and the gateway's limit
-        (80 MB by default) is reached only past those."""
+        (80 MB by default) is reached only past those. AWS's own front end answers SQS's
+        oversized requests in plain text (`HTTP content length exceeded 1662976 bytes.`),
+        which SDKs cannot parse; an error in the protocol's shape keeps the 413 and reads."""
         error = ServiceError(
             "RequestEntityTooLarge",
             f"Request body exceeds {self.config.max_request_bytes} bytes",
