@@ -22,7 +22,7 @@ from cloudlet.issuer import DISCOVERY_SUFFIX, ISSUER_PATH, LocalIssuer
 
 _RSA = ("RS256", "RS384", "RS512")
 _KEYS_TTL = 3600.0
-_REFETCH_AFTER = 10.0  # a key id not in the cached set: ask again, at most this often
+_REFETCH_AFTER = 1.0  # a key id not in the cached set (rotated in?): ask again, at most this often
 _VERIFIED_KEPT = 10_000
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -36,19 +36,25 @@ class Verifier:
         self.local = local
         self.port = port
         self.keys: dict[str, tuple[float, dict[str, Any]]] = {}  # issuer -> (fetched, kid->key)
-        self.verified: dict[tuple[str, str], dict[str, Any]] = {}  # (token, issuer) -> claims
+        # (token, issuer) -> (claims, when the keys that verified them were fetched)
+        self.verified: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
 
     async def verify(self, token: str, issuer: str, audiences: list[str] | None) -> dict[str, Any]:
         """The token's claims once every check passed; raises TokenRejected."""
-        claims = self.verified.get((token, issuer))
-        if claims is None:
+        entry = self.verified.get((token, issuer))
+        if entry is not None and not self._current(issuer, entry[1]):
+            entry = None  # the issuer's keys are due again: they may have rotated
+        if entry is None:
             claims = await self._verify(token, issuer)
             if len(self.verified) >= _VERIFIED_KEPT:
                 self.verified.clear()
-            self.verified[(token, issuer)] = claims
-        elif claims.get("exp") is not None and claims["exp"] <= time.time():
-            del self.verified[(token, issuer)]
-            raise TokenRejected("the token has expired")
+            self.verified[(token, issuer)] = (claims, self._fetched(issuer))
+        else:
+            claims = entry[0]
+            # A verified token stays so until it expires (its nbf was already past).
+            if claims.get("exp") is not None and claims["exp"] <= time.time():
+                del self.verified[(token, issuer)]
+                raise TokenRejected("the token has expired")
         if audiences:
             given = claims.get("aud", claims.get("client_id"))
             listed = given if isinstance(given, list) else [given]
@@ -84,6 +90,17 @@ class Verifier:
         except jwt.InvalidTokenError as error:
             raise TokenRejected(f"the token is not valid: {error}") from None
         return claims
+
+    def _fetched(self, issuer: str) -> float:
+        """When the issuer's JWKS was fetched (0 for the local key, which is never fetched)."""
+        return self.keys[issuer][0] if issuer in self.keys else 0.0
+
+    def _current(self, issuer: str, fetched: float) -> bool:
+        """Whether a verdict reached with the keys fetched at `fetched` still stands: they
+        are the issuer's latest, and not yet due to be fetched again."""
+        if fetched == 0.0:
+            return issuer not in self.keys
+        return fetched == self._fetched(issuer) and time.monotonic() - fetched <= _KEYS_TTL
 
     async def _key(self, issuer: str, kid: str | None) -> Any:
         if self._is_local(issuer):
