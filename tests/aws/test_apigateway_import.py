@@ -286,6 +286,23 @@ def test_warnings_are_returned_or_refused_with_fail_on_warnings(rest, echo):
     assert error_of(caught)[2] == f"Warnings found during import:\n\t{warning}"
 
 
+def test_a_security_name_no_scheme_defines_authorizes_nothing(rest, echo, token_authorizer):
+    """SAM writes `NONE` for a route that opts out of its API's default authorizer."""
+    body = json.loads(swagger(echo, token_authorizer))
+    body["paths"] = {
+        "/guarded": {"get": ok(security=[{"pool": []}])},
+        "/open": {"get": ok(security=[{"NONE": []}])},
+    }
+    api_id = rest.import_rest_api(body=json.dumps(body).encode(), failOnWarnings=True)["id"]
+    methods = {
+        r["path"]: rest.get_method(restApiId=api_id, resourceId=r["id"], httpMethod="GET")
+        for r in rest.get_resources(restApiId=api_id)["items"]
+        if r["path"] != "/"
+    }
+    assert methods["/guarded"]["authorizationType"] == "COGNITO_USER_POOLS"
+    assert methods["/open"]["authorizationType"] == "NONE"
+
+
 def test_put_rest_api_on_a_missing_api_is_not_found(rest):
     with pytest.raises(rest.exceptions.NotFoundException):
         rest.put_rest_api(restApiId="nosuchapi1", body=definition("x", {}))

@@ -77,7 +77,7 @@ def definition(echo: str, issuer: str) -> str:
                         "x-amazon-apigateway-integration": shared(),
                     }
                 },
-                "/$default": {
+                "$default": {  # as SAM writes it; AWS's export says /$default
                     "x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": shared()}
                 },
             },

@@ -146,7 +146,7 @@ class _RestBuilder:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.by_path = {r["path"]: r["id"] for r in document["resources"].values()}
-        self.schemes = definition.security_schemes()
+        self.schemes = definition.schemes
         self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
 
     def build(self, basepath: str | None) -> None:
@@ -212,9 +212,6 @@ class _RestBuilder:
         where = f"'{verb}' for resource at path '{path}'"
         methods = self.document["resources"][resource_id].setdefault("resourceMethods", {})
         methods.pop(verb, None)  # a merge replaces a method the API has
-        request = self._method_request(operation, resource_id)
-        if request is None:
-            return
         if self.definition.swagger and "responses" not in spec:
             self.warnings.append(
                 f"Parse issue: attribute paths.'{path}'({verb.lower()}).responses is missing"
@@ -223,7 +220,7 @@ class _RestBuilder:
             f"Unable to put method '{verb}' on resource at path '{path}'",
             self.provider._add_method,
             self.document,
-            request,
+            self._method_request(operation, resource_id),
         )
         if added is None:
             return
@@ -259,9 +256,9 @@ class _RestBuilder:
             for pattern, response in (extension.get("responses") or {}).items():
                 self._integration_response(resource_id, verb, where, str(pattern), response)
 
-    def _method_request(self, operation: Operation, resource_id: str) -> dict[str, Any] | None:
+    def _method_request(self, operation: Operation, resource_id: str) -> dict[str, Any]:
         """PutMethod's request for the operation: its authorization from its security
-        requirement, its request parameters; None (an error noted) for an unknown scheme."""
+        requirement, its request parameters."""
         request: dict[str, Any] = {
             "resourceId": resource_id,
             "httpMethod": operation.method,
@@ -270,13 +267,7 @@ class _RestBuilder:
         if operation.spec.get("operationId"):
             request["operationName"] = str(operation.spec["operationId"])
         for name, scopes in self.definition.security(operation):
-            scheme = self.schemes.get(name)
-            if scheme is None:
-                self.errors.append(
-                    f"Unable to put method '{operation.method}' on resource at path "
-                    f"'{operation.path}': No security definition found for {name}"
-                )
-                return None
+            scheme = self.schemes[name]
             authorizer = self.authorizers.get(name)
             if authorizer is not None:
                 cognito = authorizer["type"] == "COGNITO_USER_POOLS"

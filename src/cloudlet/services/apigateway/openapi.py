@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,7 +84,8 @@ class Definition:
             url = url.replace("{" + name + "}", str((variable or {}).get("default", "")))
         return urlsplit(url).path or "/"
 
-    def security_schemes(self) -> dict[str, dict[str, Any]]:
+    @cached_property
+    def schemes(self) -> dict[str, dict[str, Any]]:
         """Security schemes by name (Swagger's `securityDefinitions`, OpenAPI 3's
         `components.securitySchemes`)."""
         if self.swagger:
@@ -96,11 +98,16 @@ class Definition:
 
     def security(self, operation: Operation) -> list[tuple[str, list[str]]]:
         """The schemes the operation's first security requirement names, with their scopes
-        (the operation's `security`, else the definition's)."""
+        (the operation's `security`, else the definition's). A name no scheme defines
+        authorizes nothing: SAM writes `NONE` for a route without its API's authorizer."""
         requirements = operation.spec.get("security", self.document.get("security")) or []
         if not requirements or not isinstance(requirements[0], dict):
             return []
-        return [(name, list(scopes or [])) for name, scopes in requirements[0].items()]
+        return [
+            (name, list(scopes or []))
+            for name, scopes in requirements[0].items()
+            if name in self.schemes
+        ]
 
     def operations(self, basepath: str | None) -> Iterator[Operation]:
         """Every operation of every path, its path as the `basepath` mode (`ignore`, the

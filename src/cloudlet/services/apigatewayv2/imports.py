@@ -136,7 +136,7 @@ class _HttpBuilder:
         self.definition = definition
         self.errors: list[str] = []
         self.warnings: list[str] = []
-        self.schemes = definition.security_schemes()
+        self.schemes = definition.schemes
         self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
         self.shared: dict[str, str] = {}  # an integration's $ref -> its id
 
@@ -186,12 +186,7 @@ class _HttpBuilder:
         if operation.spec.get("operationId"):
             request["OperationName"] = str(operation.spec["operationId"])
         for name, scopes in self.definition.security(operation):
-            scheme = self.schemes.get(name)
-            if scheme is None:
-                self.errors.append(
-                    f"Unable to create route '{route_key}': No security definition found for {name}"
-                )
-                return
+            scheme = self.schemes[name]
             authorizer = self.authorizers.get(name)
             if authorizer is not None:
                 jwt = authorizer["AuthorizerType"] == "JWT"
