@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from lambda_support import create_function, error_of, unique
@@ -52,6 +54,52 @@ def test_reserved_concurrency_of_zero_throttles_every_invoke(lam):
     lam.delete_function_concurrency(FunctionName=name)
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
     assert lam.invoke(FunctionName=name)["StatusCode"] == 200
+
+
+WAITS = """
+import os, time
+def handler(event, context):
+    open(event["started"], "w").close()
+    deadline = time.monotonic() + 20
+    while not os.path.exists(event["release"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "done"
+"""
+
+
+def test_reserved_concurrency_throttles_the_invoke_beyond_it(lam, tmp_path: Path):
+    name = unique("reserved-two")
+    create_function(lam, name, WAITS, Timeout=30)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    release = tmp_path / "release"
+    answers: list[str] = []
+
+    def hold(n: int) -> threading.Thread:
+        event = {"started": str(tmp_path / f"started-{n}"), "release": str(release)}
+
+        def call() -> None:
+            response = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+            answers.append(json.loads(response["Payload"].read()))
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        return thread
+
+    holders = [hold(n) for n in range(2)]
+    deadline = time.monotonic() + 20
+    while not all((tmp_path / f"started-{n}").exists() for n in range(2)):
+        assert time.monotonic() < deadline, "the first two invocations did not start"
+        time.sleep(0.02)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as caught:
+        lam.invoke(FunctionName=name, Payload=json.dumps({"started": "", "release": ""}).encode())
+    assert error_of(caught) == ("TooManyRequestsException", 429, "Rate Exceeded.")
+    assert caught.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    release.touch()
+    for thread in holders:
+        thread.join()
+    assert answers == ["done", "done"]
+    event = {"started": str(tmp_path / "started-again"), "release": str(release)}
+    assert lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())["StatusCode"] == 200
 
 
 def test_reservations_keep_100_unreserved(lam):

@@ -43,6 +43,9 @@ def hog(event, context):
     for _ in range(64):  # 512 MB, well past the function's 128
         blocks.append(bytearray(8 * 1024 * 1024))
         time.sleep(0.01)
+def chatty(event, context):
+    for n in range(200):  # about 10 KB of log
+        print(f"line {n:04d} " + "x" * 40)
 """
 
 
@@ -66,6 +69,7 @@ def app(server):
         "client_context",
         "write_file",
         "hog",
+        "chatty",
     ):
         name = unique(handler.replace("_", "-"))
         create_function(lam, name, CODE, handler=f"app.{handler}", Timeout=2)
@@ -228,6 +232,18 @@ def test_log_tail_returns_the_invocation_log(lam, app):
     assert 'handling {"tail": 1}' in log
     assert f"END RequestId: {request_id}" in log
     assert f"REPORT RequestId: {request_id}" in log
+
+
+def test_log_tail_is_the_last_4_kb_of_the_log(lam, app):
+    response, _ = invoke(lam, app["chatty"], {}, LogType="Tail")
+    tail = base64.b64decode(response["LogResult"])
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert len(tail) == 4096
+    lines = tail.decode().splitlines()
+    assert lines[-1].startswith(f"REPORT RequestId: {request_id}\t")
+    assert lines[-2] == f"END RequestId: {request_id}"
+    assert lines[-3] == "line 0199 " + "x" * 40
+    assert "START RequestId" not in tail.decode()  # the beginning is cut off
 
 
 def test_dry_run_checks_without_running(lam, app):

@@ -145,6 +145,17 @@ def test_alias_life_cycle(lam, versioned):
     assert error_of(caught)[2] == f"Alias not found: {ACCOUNT_ARN}:{versioned}:old"
 
 
+@pytest.mark.parametrize("form", [f"{ACCOUNT_ARN}:{{name}}:live", "{name}:live"])
+def test_invoking_an_alias_by_its_arn(lam, versioned, form):
+    alias = lam.create_alias(FunctionName=versioned, Name="live", FunctionVersion="1")
+    executed, result = run(lam, form.format(name=versioned))
+    assert (executed, result["code"], result["version"]) == ("1", "one", "1")
+    assert result["arn"] == alias["AliasArn"] == f"{ACCOUNT_ARN}:{versioned}:live"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as caught:
+        lam.invoke(FunctionName=f"{ACCOUNT_ARN}:{versioned}:gone")
+    assert error_of(caught)[2] == f"Function not found: {ACCOUNT_ARN}:{versioned}:gone"
+
+
 def test_alias_weights_split_invocations(lam, versioned):
     lam.create_alias(
         FunctionName=versioned,
@@ -201,3 +212,36 @@ def test_snap_start_applies_to_published_versions(lam):
     report = base64.b64decode(first["LogResult"]).decode()
     assert "Restore Duration: " in report and "Init Duration" not in report  # from the snapshot
     assert run(lam, name, Qualifier="1") == ("1", {"version": "1"})
+
+
+SNAPSHOT_WITH_A_CONNECTION = """
+import os, socket, urllib.parse
+INIT_PID = os.getpid()
+if os.environ.get("CONNECT_AT_INIT"):  # a client connected at import, as a database's would be
+    endpoint = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    CONNECTION = socket.create_connection((endpoint.hostname, endpoint.port))
+def handler(event, context):
+    return {"init_here": INIT_PID == os.getpid()}
+"""
+
+
+@pytest.mark.parametrize("connect", [False, True])
+def test_snap_start_is_refused_when_the_init_leaves_a_connection_open(lam, connect):
+    # A fork would not carry the connection: each environment runs its own init instead.
+    name = unique("snap-socket")
+    create_function(
+        lam,
+        name,
+        SNAPSHOT_WITH_A_CONNECTION,
+        SnapStart={"ApplyOn": "PublishedVersions"},
+        Environment={"Variables": {"CONNECT_AT_INIT": "1" if connect else ""}},
+    )
+    lam.publish_version(FunctionName=name)
+    lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1")
+    response = lam.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+    assert json.loads(response["Payload"].read()) == {"init_here": connect}
+    report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+    if connect:
+        assert "Init Duration: " in report and "Restore Duration" not in report
+    else:
+        assert "Restore Duration: " in report and "Init Duration" not in report
