@@ -72,15 +72,18 @@ class Definition:
         return node
 
     def base_path(self) -> str:
-        """Swagger's `basePath`, or the path of OpenAPI 3's first server URL (its
-        `{basePath}`-style variables replaced by their defaults)."""
+        """Swagger's `basePath`; in OpenAPI 3, the first server's `basePath` variable (its
+        default), else the path of its URL (variables replaced by their defaults)."""
         if self.swagger:
             return str(self.document.get("basePath") or "/")
         servers = self.document.get("servers") or []
         if not servers or not isinstance(servers[0], dict):
             return "/"
+        variables = servers[0].get("variables") or {}
+        if isinstance(variables.get("basePath"), dict):
+            return "/" + str(variables["basePath"].get("default", "")).strip("/")
         url = str(servers[0].get("url") or "/")
-        for name, variable in (servers[0].get("variables") or {}).items():
+        for name, variable in variables.items():
             url = url.replace("{" + name + "}", str((variable or {}).get("default", "")))
         return urlsplit(url).path or "/"
 
