@@ -7,12 +7,10 @@ document saved once at the end: a definition with errors changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.apigateway.authorizers import AuthorizerOperations
 from cloudlet.services.apigateway.core import bad_request
 from cloudlet.services.apigateway.ids import now
@@ -22,7 +20,9 @@ from cloudlet.services.apigateway.openapi import (
     AUTHORIZER,
     INTEGRATION,
     Definition,
+    ImportProblems,
     Operation,
+    malformed_integration,
     read,
 )
 from cloudlet.services.apigateway.restapis import RestApiOperations
@@ -48,10 +48,6 @@ _INTEGRATION_FIELDS = (
     "connectionId",
 )
 _PARAMETER_PLACES = {"path": "path", "query": "querystring", "header": "header"}
-
-
-def _import_failed(heading: str, problems: list[str]) -> ServiceError:
-    return bad_request(f"{heading} found during import:\n\t" + "\n\t".join(problems))
 
 
 class ImportOperations(RestApiOperations, MethodOperations, AuthorizerOperations):
@@ -103,11 +99,7 @@ class ImportOperations(RestApiOperations, MethodOperations, AuthorizerOperations
         _api_settings(document["api"], definition, overwrite=overwrite)
         builder = _RestBuilder(self, document, definition)
         builder.build(parameters.get("basepath"))
-        if builder.errors:
-            raise _import_failed("Errors", builder.errors)
-        if builder.warnings and request.get("failOnWarnings"):
-            raise _import_failed("Warnings", builder.warnings)
-        return builder.warnings
+        return builder.verdict(bool(request.get("failOnWarnings")))
 
 
 def _api_settings(api: dict[str, Any], definition: Definition, *, overwrite: bool) -> None:
@@ -133,37 +125,28 @@ def _api_settings(api: dict[str, Any], definition: Definition, *, overwrite: boo
         api["minimumCompressionSize"] = int(size)
 
 
-class _RestBuilder:
+class _RestBuilder(ImportProblems):
     """One definition's resources, methods, integrations and authorizers added to a REST
     API's document through the provider's own checks; problems collected as AWS lists them."""
 
     def __init__(
         self, provider: ImportOperations, document: dict[str, Any], definition: Definition
     ) -> None:
+        super().__init__()
         self.provider = provider
         self.document = document
         self.definition = definition
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
         self.by_path = {r["path"]: r["id"] for r in document["resources"].values()}
         self.schemes = definition.schemes
         self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
 
     def build(self, basepath: str | None) -> None:
-        for name, scheme in self.schemes.items():
-            if isinstance(scheme, dict) and isinstance(scheme.get(AUTHORIZER), dict):
-                self._try(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
+        for name, scheme in self.definition.authorizer_schemes():
+            self.attempt(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
         for operation in self.definition.operations(basepath):
             resource_id = self._resource(operation.path)
             if resource_id is not None:
                 self._operation(operation, resource_id)
-
-    def _try(self, context: str, action: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return action(*args)
-        except ServiceError as error:
-            self.errors.append(f"{context}: {error.message}")
-            return None
 
     # -- authorizers ---------------------------------------------------------------------------
 
@@ -194,7 +177,7 @@ class _RestBuilder:
         for part in [p for p in path.split("/") if p]:
             built += "/" + part
             if built not in self.by_path:
-                resource = self._try(
+                resource = self.attempt(
                     f"Unable to create resource at path '{built}'",
                     self.provider._add_resource,
                     self.document,
@@ -216,7 +199,7 @@ class _RestBuilder:
             self.warnings.append(
                 f"Parse issue: attribute paths.'{path}'({verb.lower()}).responses is missing"
             )
-        added = self._try(
+        added = self.attempt(
             f"Unable to put method '{verb}' on resource at path '{path}'",
             self.provider._add_method,
             self.document,
@@ -232,9 +215,7 @@ class _RestBuilder:
             return
         extension = self.definition.resolve(extension)
         if not isinstance(extension, dict) or not extension.get("type"):
-            raise bad_request(
-                f"Unable to parse API definition because of a malformed integration at path {path}."
-            )
+            raise malformed_integration(path)
         integration = {
             "resourceId": resource_id,
             "httpMethod": verb,
@@ -247,7 +228,7 @@ class _RestBuilder:
             integration["integrationHttpMethod"] = str(extension["httpMethod"]).upper()
         if extension.get("passthroughBehavior"):
             integration["passthroughBehavior"] = str(extension["passthroughBehavior"]).upper()
-        if self._try(
+        if self.attempt(
             f"Unable to put integration on {where}",
             self.provider._add_integration,
             self.document,
@@ -325,7 +306,7 @@ class _RestBuilder:
         for field in ("responseParameters", "responseTemplates", "contentHandling"):
             if response.get(field) is not None:
                 request[field] = response[field]
-        self._try(
+        self.attempt(
             f"Unable to put integration response on {where}",
             self.provider._add_integration_response,
             self.document,

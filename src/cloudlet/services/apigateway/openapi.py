@@ -1,11 +1,11 @@
 """OpenAPI definitions as API Gateway imports them (both APIs): the body read as JSON or
 YAML, Swagger 2.0 or OpenAPI 3.x, local `$ref`s followed, the base path applied as the
 `basepath` mode says, and the operations, security schemes and `x-amazon-apigateway-*`
-extensions the importers turn into an API."""
+extensions the importers turn into an API; the problems an import lists as AWS does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -27,6 +27,42 @@ _BASEPATH_MODES = ("ignore", "prepend", "split")
 def invalid_input() -> ServiceError:
     """What both APIs answer for a body that is not an OpenAPI definition."""
     return ServiceError("BadRequestException", "Invalid OpenAPI input.")
+
+
+def malformed_integration(path: str) -> ServiceError:
+    """An x-amazon-apigateway-integration that is not an object with a type."""
+    return ServiceError(
+        "BadRequestException",
+        f"Unable to parse API definition because of a malformed integration at path {path}.",
+    )
+
+
+class ImportProblems:
+    """What an import found wrong, as AWS lists it: any error refuses the import, and so do
+    warnings when the request says FailOnWarnings."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def attempt(self, context: str, action: Callable[..., Any], *args: Any) -> Any:
+        """`action(*args)`, or None with its refusal noted as an error of `context`."""
+        try:
+            return action(*args)
+        except ServiceError as error:
+            self.errors.append(f"{context}: {error.message}")
+            return None
+
+    def verdict(self, fail_on_warnings: bool) -> list[str]:
+        """The warnings to answer with; BadRequestException listing the errors (or the
+        warnings) when the import may not go on."""
+        for heading, problems in (("Errors", self.errors), ("Warnings", self.warnings)):
+            if problems and (heading == "Errors" or fail_on_warnings):
+                raise ServiceError(
+                    "BadRequestException",
+                    f"{heading} found during import:\n\t" + "\n\t".join(problems),
+                )
+        return self.warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +134,12 @@ class Definition:
         if not isinstance(schemes, dict):
             raise invalid_input()
         return {name: self.resolve(scheme) for name, scheme in schemes.items()}
+
+    def authorizer_schemes(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The security schemes that define an authorizer (`x-amazon-apigateway-authorizer`)."""
+        for name, scheme in self.schemes.items():
+            if isinstance(scheme, dict) and isinstance(scheme.get(AUTHORIZER), dict):
+                yield name, scheme
 
     def security(self, operation: Operation) -> list[tuple[str, list[str]]]:
         """The schemes the operation's first security requirement names, with their scopes

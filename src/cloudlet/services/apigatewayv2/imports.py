@@ -8,22 +8,21 @@ definition with errors changes nothing. A reimport replaces them all and keeps t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.apigateway.ids import now
 from cloudlet.services.apigateway.openapi import (
     AUTH_TYPE,
     AUTHORIZER,
     INTEGRATION,
     Definition,
+    ImportProblems,
     Operation,
+    malformed_integration,
     read,
 )
 from cloudlet.services.apigatewayv2.apis import ApiOperations
 from cloudlet.services.apigatewayv2.authorizers import AuthorizerOperations
-from cloudlet.services.apigatewayv2.errors import bad_request
 from cloudlet.services.apigatewayv2.integrations import IntegrationOperations
 from cloudlet.services.apigatewayv2.routekeys import DEFAULT
 from cloudlet.services.apigatewayv2.routes import RouteOperations
@@ -96,11 +95,7 @@ class ImportOperations(ApiOperations, RouteOperations, IntegrationOperations, Au
         _api_settings(document["api"], definition)
         builder = _HttpBuilder(self, document, definition)
         builder.build(request.get("Basepath"))
-        if builder.errors:
-            raise bad_request("Errors found during import:\n\t" + "\n\t".join(builder.errors))
-        if builder.warnings and request.get("FailOnWarnings"):
-            raise bad_request("Warnings found during import:\n\t" + "\n\t".join(builder.warnings))
-        return builder.warnings
+        return builder.verdict(bool(request.get("FailOnWarnings")))
 
 
 def _api_settings(api: dict[str, Any], definition: Definition) -> None:
@@ -124,35 +119,26 @@ def _api_settings(api: dict[str, Any], definition: Definition) -> None:
     api["DisableExecuteApiEndpoint"] = bool(endpoint.get("disableExecuteApiEndpoint", False))
 
 
-class _HttpBuilder:
+class _HttpBuilder(ImportProblems):
     """One definition's routes, integrations and authorizers added to an HTTP API's
     document through the provider's own checks; problems collected."""
 
     def __init__(
         self, provider: ImportOperations, document: dict[str, Any], definition: Definition
     ) -> None:
+        super().__init__()
         self.provider = provider
         self.document = document
         self.definition = definition
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
         self.schemes = definition.schemes
         self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
         self.shared: dict[str, str] = {}  # an integration's $ref -> its id
 
     def build(self, basepath: str | None) -> None:
-        for name, scheme in self.schemes.items():
-            if isinstance(scheme, dict) and isinstance(scheme.get(AUTHORIZER), dict):
-                self._try(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
+        for name, scheme in self.definition.authorizer_schemes():
+            self.attempt(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
         for operation in self.definition.operations(basepath):
             self._route(operation)
-
-    def _try(self, context: str, action: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return action(*args)
-        except ServiceError as error:
-            self.errors.append(f"{context}: {error.message}")
-            return None
 
     def _authorizer(self, name: str, scheme: dict[str, Any]) -> None:
         extension = scheme[AUTHORIZER]
@@ -203,7 +189,7 @@ class _HttpBuilder:
                 return
             if integration_id:
                 request["Target"] = f"integrations/{integration_id}"
-        self._try(
+        self.attempt(
             f"Unable to create route '{route_key}'",
             self.provider._add_route,
             self.document,
@@ -218,10 +204,7 @@ class _HttpBuilder:
             return self.shared[reference]
         extension = self.definition.resolve(extension)
         if not isinstance(extension, dict) or not extension.get("type"):
-            raise bad_request(
-                "Unable to parse API definition because of a malformed integration at path "
-                f"{operation.path}."
-            )
+            raise malformed_integration(operation.path)
         kind = str(extension["type"]).upper()
         if kind not in ("AWS_PROXY", "HTTP_PROXY"):
             # AWS warns and imports the route without it: HTTP APIs integrate only these two.
@@ -237,7 +220,7 @@ class _HttpBuilder:
         if isinstance(extension.get("tlsConfig"), dict):
             server = extension["tlsConfig"].get("serverNameToVerify")
             request["TlsConfig"] = {"ServerNameToVerify": server}
-        integration = self._try(
+        integration = self.attempt(
             f"Unable to create integration for route '{route_key}'",
             self.provider._add_integration,
             self.document,
