@@ -121,22 +121,40 @@ def test_timeout_answers_task_timed_out(lam, app):
     assert "Task timed out after 2.0" in error["errorMessage"]
 
 
+def crash_log(response) -> list[str]:
+    """The lines Lambda logs for an environment that died: the error, END, and REPORT."""
+    request_id = response["ResponseMetadata"]["RequestId"]
+    lines = base64.b64decode(response["LogResult"]).decode().splitlines()
+    assert lines[-2] == f"END RequestId: {request_id}"
+    assert lines[-1].startswith(f"REPORT RequestId: {request_id}\t")
+    return [*lines[-4:-2], "Status:" + lines[-1].split("\tStatus:")[-1]]
+
+
 def test_crash_is_an_exit_error_and_the_next_invoke_works(lam, app):
-    response, body = invoke(lam, app["crash"], {})
+    response, body = invoke(lam, app["crash"], {}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(body)["errorType"] == "Runtime.ExitError"
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert crash_log(response) == [
+        f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
+        "Runtime.ExitError",
+        "Status: error\tError Type: Runtime.ExitError",
+    ]
     assert json.loads(invoke(lam, app["crash"], {})[1])["errorType"] == "Runtime.ExitError"
 
 
 def test_exceeding_memory_size_is_lambda_s_out_of_memory_error(lam, app):
     assert lam.get_function_configuration(FunctionName=app["hog"])["MemorySize"] == 128
-    response, body = invoke(lam, app["hog"], {})
+    response, body = invoke(lam, app["hog"], {}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
     request_id = response["ResponseMetadata"]["RequestId"]
-    assert json.loads(body) == {
-        "errorType": "Runtime.OutOfMemory",
-        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
-    }
+    message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+    assert json.loads(body) == {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+    assert crash_log(response) == [
+        message,
+        "Runtime.OutOfMemory",
+        "Status: error\tError Type: Runtime.OutOfMemory",
+    ]
     assert json.loads(invoke(lam, app["hog"], {"small": True})[1]) == "fits"
 
 

@@ -69,7 +69,7 @@ class InvokeResult:
     duration_ms: float
     init_ms: float | None  # set on the invoke that paid for a cold start
     max_memory_mb: int
-    log_tail: str = ""
+    log_tail: str = ""  # LogType=Tail: the log's last 4 KB in UTF-8 (LogTail.text)
     outcome: str = "success"  # success | error | timeout | crash
     restored: bool = False  # init_ms is a restore from a snapshot
     streamed: bool = False  # the function streamed its response (through on_chunk)
@@ -214,6 +214,7 @@ class Environment:
         }
         outcome = "success"
         function_error: str | None = None
+        ended = ""  # how the REPORT line ends when the invocation did not succeed
         chunks: list[bytes] = []
         deliver = chunks.append if request.on_chunk is None else request.on_chunk
         streamed = False
@@ -245,18 +246,21 @@ class Environment:
                 f"{_iso_now()} {request.request_id} Task timed out after {elapsed:.2f} seconds"
             )
             body = _runtime_error("Sandbox.Timedout", message)
+            ended = _status("timeout")
             self._drain_log()
             self._log_line(message)
             self.kill()
         except ConnectionError:
             outcome, function_error = "crash", "Unhandled"
             status = await self._wait_exit()
-            body = _runtime_error(
-                "Runtime.OutOfMemory" if self._out_of_memory else "Runtime.ExitError",
+            crash = "Runtime.OutOfMemory" if self._out_of_memory else "Runtime.ExitError"
+            message = (
                 f"RequestId: {request.request_id} Error: Runtime exited with error: "
-                f"{_describe_exit(status)}",
+                f"{_describe_exit(status)}"
             )
+            body, ended = _runtime_error(crash, message), _status("error", crash)
             self.kill()
+            self._log_line(f"{message}\n{crash}")  # what Lambda logs before END
         duration = (time.perf_counter() - started) * 1000
         self._drain_log()
         memory = self.max_memory_mb()
@@ -270,9 +274,7 @@ class Environment:
             )
         elif init is not None:
             report += f"Init Duration: {init:.2f} ms\t"
-        if outcome == "timeout":
-            report += _status("timeout")
-        self._log_line(report)
+        self._log_line(report + ended)
         tail = self._tail.text() if self._tail is not None else ""
         self._tail = None
         if self.state == "BUSY":
