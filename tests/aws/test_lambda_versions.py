@@ -226,7 +226,7 @@ def handler(event, context):
 
 
 @pytest.mark.parametrize("connect", [False, True])
-def test_snap_start_is_refused_when_the_init_leaves_a_connection_open(lam, connect):
+def test_snap_start_is_refused_when_the_init_leaves_a_connection_open(lam, server, connect):
     # A fork would not carry the connection: each environment runs its own init instead.
     name = unique("snap-socket")
     create_function(
@@ -241,7 +241,15 @@ def test_snap_start_is_refused_when_the_init_leaves_a_connection_open(lam, conne
     response = lam.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
     assert json.loads(response["Payload"].read()) == {"init_here": connect}
     report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+    logs = client(server, "logs")
+    notes = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="SnapStart")
     if connect:
         assert "Init Duration: " in report and "Restore Duration" not in report
+        [note] = [event["message"] for event in notes["events"]]
+        assert note == (
+            "[WARNING] cloudlet: no SnapStart snapshot (the init opened network connections):"
+            " each environment runs the init"
+        )
     else:
         assert "Restore Duration: " in report and "Init Duration" not in report
+        assert notes["events"] == []

@@ -338,6 +338,8 @@ class Engine:
             pipe.close()
             self.unsnapshottable[key] = str(refused)
             log.info("no snapshot for %s: %s", spec.function_name, refused)
+            note = f"[WARNING] cloudlet: no SnapStart snapshot ({refused}): each environment"
+            self.log_sink(spec, stream, [(int(time.time() * 1000), note + " runs the init")])
             return None
         finally:
             os.close(log_write)
