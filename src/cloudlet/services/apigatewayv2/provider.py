@@ -8,6 +8,7 @@ from cloudlet.gateway.http import FrontDoor
 from cloudlet.services.apigatewayv2.apis import ApiOperations
 from cloudlet.services.apigatewayv2.authorizers import AuthorizerOperations
 from cloudlet.services.apigatewayv2.door import HttpApiDoor
+from cloudlet.services.apigatewayv2.imports import ImportOperations
 from cloudlet.services.apigatewayv2.integrations import IntegrationOperations
 from cloudlet.services.apigatewayv2.routes import RouteOperations
 from cloudlet.services.apigatewayv2.stages import StageOperations
@@ -15,7 +16,12 @@ from cloudlet.services.base import Platform, RequestContext
 
 
 class ApiGatewayV2Service(
-    ApiOperations, RouteOperations, IntegrationOperations, AuthorizerOperations, StageOperations
+    ImportOperations,
+    ApiOperations,
+    RouteOperations,
+    IntegrationOperations,
+    AuthorizerOperations,
+    StageOperations,
 ):
     """API Gateway's HTTP APIs (the apigatewayv2 API) and their invocation."""
 
