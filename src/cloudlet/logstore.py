@@ -4,7 +4,8 @@ Both write here: the Logs service for PutLogEvents and the rest of its API, the 
 what functions print (`LogStore.sink`, its LogSink). Function output is never written a line
 at a time: the sink appends to an in-memory buffer, flushed to the store in one write every
 FLUSH_INTERVAL seconds, off the invoke path. Before a read the Logs API flushes, so a client
-sees every line a function printed before it asked.
+sees every line a function printed before it asked. What waits for the store is bounded
+(MAX_BACKLOG_BYTES): a flood beyond it is dropped, and counted in its stream.
 
 Events are ordered by (timestamp, id): `id` is the insertion order, so events with equal
 timestamps keep the order they were written in. Indexes on (stream, timestamp, id) and
@@ -34,6 +35,11 @@ log = logging.getLogger("cloudlet.logs")
 
 FLUSH_INTERVAL = 0.05  # seconds between function output and its write to the store
 FLUSH_NOW_EVENTS = 20_000  # a buffer this large is written at once, not at the next tick
+FLUSH_NOW_BYTES = 4 * 1024 * 1024  # and so is one holding this much text
+# Function output waiting for the store (buffered, or being written) is bounded: a function
+# printing faster than the store writes loses lines beyond this, and its log says how many.
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024
+EVENT_OVERHEAD = 64  # what an event costs in memory besides its text, roughly
 # A function's line longer than this is cut, as CloudWatch Logs' event size limit requires.
 MAX_MESSAGE_BYTES = 1_048_576 - 26
 NO_EVENT = -1  # first_event / last_event of a stream that has none (timestamps are >= 0)
@@ -170,7 +176,10 @@ class LogStore:
         self.flush_interval = flush_interval
         store.migrate("logs", MIGRATIONS)
         self._buffer: dict[_BufferKey, list[tuple[int, str]]] = {}
-        self._buffered = 0
+        self._buffered = 0  # events in the buffer
+        self._buffered_bytes = 0  # their size, as MAX_BACKLOG_BYTES counts it
+        self._backlog = 0  # the size of what is buffered or being written
+        self._dropped: dict[_BufferKey, int] = {}  # lines dropped per stream, not yet said
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
         # Kept up to date by every write, so `cloudlet status` never waits for the store.
@@ -179,15 +188,25 @@ class LogStore:
     # -- function output ----------------------------------------------------------------------
 
     def sink(self, spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
-        """The engine's LogSink: buffer a function's output for the next flush."""
+        """The engine's LogSink: buffer a function's output for the next flush (or drop it,
+        counted, while the backlog is full)."""
         key = (spec.account_id, spec.region, spec.log_group, stream)
+        if self._backlog + _size(events) > MAX_BACKLOG_BYTES:
+            self._dropped[key] = self._dropped.get(key, 0) + len(events)
+            return
+        self._buffer_events(key, events)
+
+    def _buffer_events(self, key: _BufferKey, events: list[tuple[int, str]]) -> None:
         pending = self._buffer.get(key)
         if pending is None:
             self._buffer[key] = list(events)
         else:
             pending.extend(events)
+        size = _size(events)
         self._buffered += len(events)
-        if self._buffered >= FLUSH_NOW_EVENTS:
+        self._buffered_bytes += size
+        self._backlog += size
+        if self._buffered >= FLUSH_NOW_EVENTS or self._buffered_bytes >= FLUSH_NOW_BYTES:
             self._start_flush()
         elif self._timer is None:
             loop = asyncio.get_running_loop()
@@ -199,12 +218,15 @@ class LogStore:
             self._timer = None
         if not self._buffer:
             return
-        batch, self._buffer, self._buffered = self._buffer, {}, 0
-        task = asyncio.get_running_loop().create_task(self._write_buffered(batch))
+        batch, size = self._buffer, self._buffered_bytes
+        self._buffer, self._buffered, self._buffered_bytes = {}, 0, 0
+        task = asyncio.get_running_loop().create_task(self._write_buffered(batch, size))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _write_buffered(self, batch: dict[_BufferKey, list[tuple[int, str]]]) -> None:
+    async def _write_buffered(
+        self, batch: dict[_BufferKey, list[tuple[int, str]]], size: int
+    ) -> None:
         try:
             groups, streams = await self.store.write(
                 lambda tx: _append_output(tx, batch, _now_ms())
@@ -213,8 +235,24 @@ class LogStore:
             count = sum(len(events) for events in batch.values())
             log.exception("lost %d lines of function output: the store refused them", count)
             return
+        finally:
+            self._backlog -= size
+            self._say_dropped()
         self.counts["log_groups"] += groups
         self.counts["log_streams"] += streams
+
+    def _say_dropped(self) -> None:
+        """Once there is room again, tell each stream that lost lines how many it lost."""
+        if not self._dropped or self._backlog >= MAX_BACKLOG_BYTES:
+            return
+        dropped, self._dropped = self._dropped, {}
+        now = _now_ms()
+        for key, count in dropped.items():
+            message = (
+                f"[WARNING] cloudlet: {count} lines of output dropped: the function wrote"
+                f" them faster than its log could be stored"
+            )
+            self._buffer_events(key, [(now, message)])
 
     async def flush(self) -> None:
         """Write everything buffered so far; return once it is committed."""
@@ -547,6 +585,11 @@ def _ensure_stream(tx: Tx, group_id: int, name: str, now: int, created: list[int
             (group_id, name, now, NO_EVENT, NO_EVENT, NO_EVENT),
         ).fetchone()[0]
     )
+
+
+def _size(events: list[tuple[int, str]]) -> int:
+    """What buffered events cost, as MAX_BACKLOG_BYTES counts it."""
+    return sum(len(message) for _, message in events) + EVENT_OVERHEAD * len(events)
 
 
 def _fit(event: tuple[int, str]) -> tuple[int, str]:

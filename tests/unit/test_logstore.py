@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
+from cloudlet import logstore
 from cloudlet.engine.spec import FunctionSpec
 from cloudlet.logstore import GroupSearch, LogStore
 from cloudlet.store import open_store
@@ -90,6 +92,33 @@ def test_output_closed_at_shutdown_is_committed(tmp_path):
         group = await logs.group(ACCOUNT, REGION, "/aws/lambda/fn")
         stream = await logs.stream(group, "s")
         assert [event.message for event in await logs.read_stream(stream)] == ["last words"]
+
+    with_logs(tmp_path, test)
+
+
+def test_output_beyond_the_backlog_is_dropped_and_counted_in_its_stream(tmp_path, monkeypatch):
+    monkeypatch.setattr(logstore, "MAX_BACKLOG_BYTES", 100_000)
+
+    async def test(logs: LogStore, store) -> None:
+        # Printed faster than any write can finish: nothing is written while the loop is held.
+        for line in range(10_000):
+            logs.sink(spec(), "s", [(int(time.time() * 1000), f"line {line:05}")])
+        await logs.flush()
+        logs.sink(spec(), "s", [(int(time.time() * 1000), "after the flood")])
+        await logs.flush()
+        group = await logs.group(ACCOUNT, REGION, "/aws/lambda/fn")
+        assert group is not None
+        stream = await logs.stream(group, "s")
+        assert stream is not None
+        messages = [event.message for event in await logs.read_stream(stream, limit=10_000)]
+        kept = [m for m in messages if m.startswith("line ")]
+        assert 0 < len(kept) < 10_000
+        assert kept == [f"line {n:05}" for n in range(len(kept))]  # the first ones, in order
+        assert (
+            f"[WARNING] cloudlet: {10_000 - len(kept)} lines of output dropped: the function"
+            " wrote them faster than its log could be stored"
+        ) in messages
+        assert messages[-1] == "after the flood"
 
     with_logs(tmp_path, test)
 

@@ -9,7 +9,7 @@ TAIL_BYTES = 4096  # Lambda's LogType=Tail: the last 4 KB of the invocation's lo
 
 class LogTail:
     """The last lines of a log, at least `limit` characters of them when there are that
-    many: a flood of output costs no more memory than the tail it can show."""
+    many: a flood of output costs no more memory than the tail it can show (and one line)."""
 
     def __init__(self, limit: int = TAIL_BYTES) -> None:
         self.limit = limit
@@ -24,4 +24,6 @@ class LogTail:
             self._size -= len(self._lines.popleft()) + 1
 
     def text(self) -> str:
-        return "\n".join(self._lines)[-self.limit :]
+        """The last `limit` bytes of the log in UTF-8, less a character the cut would split."""
+        data = "\n".join(self._lines).encode()[-self.limit :]
+        return data.decode("utf-8", "ignore")

@@ -33,7 +33,6 @@ from cloudlet.services.lambda_.recursion import trace_for
 
 RESPONSE_LIMIT = 6_291_556  # what Lambda's error message names for the response
 EVENT_PAYLOAD_LIMIT = 1_048_576  # 1 MB, an asynchronous invocation's payload
-TAIL_BYTES = 4096
 _TOO_LARGE_RESPONSE = orjson.dumps(
     {
         "errorMessage": "Response payload size exceeded maximum allowed payload size "
@@ -112,8 +111,8 @@ class InvokeOperations(LambdaCore):
         if result.function_error:
             answer["FunctionError"] = result.function_error
         if want_tail:
-            tail = result.log_tail.encode("utf-8")[-TAIL_BYTES:]
-            answer["LogResult"] = base64.b64encode(tail).decode("ascii")
+            # The engine's tail is already Lambda's last 4 KB, cut between characters.
+            answer["LogResult"] = base64.b64encode(result.log_tail.encode()).decode("ascii")
         return answer
 
     async def run(

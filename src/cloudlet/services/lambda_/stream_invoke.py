@@ -26,7 +26,6 @@ from cloudlet.services.lambda_.core import check_invocable
 from cloudlet.services.lambda_.errors import request_too_large
 from cloudlet.services.lambda_.invoke import (
     SYNC_PAYLOAD_LIMIT,
-    TAIL_BYTES,
     InvokeOperations,
     check_json,
     decode_client_context,
@@ -130,8 +129,7 @@ async def _events(
     elif not result.streamed and result.payload:
         yield {"PayloadChunk": {"Payload": result.payload}}
     if want_tail:
-        tail = result.log_tail.encode("utf-8")[-TAIL_BYTES:]
-        complete["LogResult"] = base64.b64encode(tail).decode("ascii")
+        complete["LogResult"] = base64.b64encode(result.log_tail.encode()).decode("ascii")
     yield {"InvokeComplete": complete}
 
 
