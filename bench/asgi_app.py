@@ -1,9 +1,11 @@
 """The smallest app that does what the gateway does per request: read a JSON body, answer JSON.
 
-Served three ways by bench/asgi_servers.py (it runs in the bench/.peers/asgi venv):
-`app` is raw ASGI (uvicorn, granian, hypercorn), `rsgi_app` is granian's RSGI, and
+Served four ways by bench/asgi_servers.py (in the bench/.peers/asgi venv, except the last):
+`app` is raw ASGI (uvicorn, granian, hypercorn), `rsgi_app` is granian's RSGI,
 `python asgi_app.py raw PORT` is an asyncio protocol on httptools and uvloop with no
-server framework at all, the floor a thin layer of our own could reach.
+server framework at all, the floor a thin layer of our own could reach, and
+`python asgi_app.py cloudlet PORT` (the project's venv) is cloudlet's own HTTP server,
+`cloudlet.gateway.http_server`, with this app as its handler.
 """
 
 from __future__ import annotations
@@ -95,5 +97,25 @@ def serve_raw(port: int) -> None:
     uvloop.run(main())
 
 
+def serve_cloudlet(port: int) -> None:
+    """cloudlet's gateway HTTP server, the app in place of the gateway."""
+    import uvloop
+
+    from cloudlet.gateway.http import Request, Response
+    from cloudlet.gateway.http_server import HttpServer
+
+    async def respond(request: Request) -> Response:
+        return Response(200, [("content-type", "application/x-amz-json-1.0")], answer(request.body))
+
+    async def main() -> None:
+        server = HttpServer(respond, max_body=1 << 20, too_large=lambda _: Response(413))
+        await server.start("127.0.0.1", port)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["raw"]:
     serve_raw(int(sys.argv[2]))
+if __name__ == "__main__" and sys.argv[1:2] == ["cloudlet"]:
+    serve_cloudlet(int(sys.argv[2]))

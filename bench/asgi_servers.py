@@ -4,9 +4,11 @@
     ./run bench bench/asgi_servers.py --rounds 1 --seconds 3
 
 Candidates (installed in bench/.peers/asgi, never in the project's venv): uvicorn with
-httptools and uvloop (what cloudlet runs), granian with ASGI and with RSGI, hypercorn, and
+httptools and uvloop (what cloudlet ran first), granian with ASGI and with RSGI, hypercorn, and
 a bare asyncio protocol on httptools (no server framework: the floor for a thin layer of
-our own). Each is started fresh; rounds are interleaved so a noisy neighbour hits all alike.
+our own), and cloudlet's own server (cloudlet.gateway.http_server, what cloudlet runs since
+it replaced uvicorn), in the project's venv. Each is started fresh; rounds are interleaved so
+a noisy neighbour hits all alike.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqs import MIB, free_port
 
 BENCH = Path(__file__).resolve().parent
 POST_SCRIPT = str(BENCH / "wrk" / "post.lua")
+PROJECT_PYTHON = sys.executable  # ./run bench runs this script with the project's venv
 
 
 def candidates(python: str) -> dict[str, list[str]]:
@@ -68,6 +71,12 @@ def candidates(python: str) -> dict[str, list[str]]:
             "warning",
         ],
         "bare httptools protocol": [python, str(BENCH / "asgi_app.py"), "raw", "{port}"],
+        "cloudlet's http_server": [
+            PROJECT_PYTHON,
+            str(BENCH / "asgi_app.py"),
+            "cloudlet",
+            "{port}",
+        ],
     }
 
 
