@@ -339,3 +339,36 @@ done
     response, body = invoke(lam, name, {"n": 1})
     assert "FunctionError" not in response, body
     assert json.loads(body) == {"echo": {"n": 1}}
+
+
+@pytest.mark.parametrize(
+    ("error_type", "logged_type"),
+    [
+        ("Runtime.ConfigError", "Runtime.ConfigError"),
+        # Lambda names only Runtime.* and Function.* types in its logs; others are Unknown.
+        ("ConfigError", "Runtime.Unknown"),
+    ],
+)
+def test_custom_runtime_init_error_is_the_invocations_error(lam, error_type, logged_type):
+    bootstrap = f"""#!/bin/sh
+echo "reading configuration"
+curl -sS -X POST -H "Lambda-Runtime-Function-Error-Type: {error_type}" \\
+  -d '{{"errorMessage": "DATABASE_URL is not set", "errorType": "{error_type}"}}' \\
+  "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error" >/dev/null
+exit 1
+"""
+    package = make_zip({"bootstrap": bootstrap}, {"bootstrap": 0o755})
+    name = unique("init-error-bootstrap")
+    create_function(lam, name, package, runtime="provided.al2023", handler="unused")
+    for _ in range(2):  # each invocation tries the init again, as on Lambda
+        response = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
+        assert response["StatusCode"] == 200
+        assert response["FunctionError"] == "Unhandled"
+        assert json.loads(response["Payload"].read()) == {
+            "errorMessage": "DATABASE_URL is not set",
+            "errorType": error_type,
+        }
+        tail = base64.b64decode(response["LogResult"]).decode().split("\n")
+        assert tail[0] == "reading configuration"
+        assert tail[1].endswith(f"\tPhase: init\tStatus: error\tError Type: {logged_type}")
+        assert tail[-1].endswith(f"\tStatus: error\tError Type: {logged_type}")
