@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from esm_support import most_at_once
 from lambda_support import create_function, unique
 
 from cloudlet.delivery.lineage import function_hash
@@ -54,6 +55,20 @@ def forward(event, context):
             QueueUrl=os.environ["QUEUE_URL"], MessageBody=message["body"]
         )
 
+def crowd(event, context):
+    # Notes its start, waits until `want` invocations have started (or 20 s have passed),
+    # then notes when it ran: the spans show how many ran at once.
+    started = time.time()
+    with open(event["starts"], "a") as out:
+        out.write("started\\n")
+    while time.time() < started + 20:
+        with open(event["starts"]) as seen:
+            if len(seen.readlines()) >= event["want"]:
+                break
+        time.sleep(0.05)
+    with open(event["spans"], "a") as out:
+        out.write(json.dumps({"started": started, "ended": time.time()}) + "\\n")
+
 def again(event, context):
     # Invokes itself asynchronously, forever: a recursive loop Lambda stops.
     _note(event)
@@ -86,7 +101,7 @@ def sqs(server):
 
 def function(lam, handler: str, **settings) -> str:
     name = unique(handler)
-    create_function(lam, name, CODE, handler=f"app.{handler}", Timeout=10, **settings)
+    create_function(lam, name, CODE, handler=f"app.{handler}", **{"Timeout": 10, **settings})
     return name
 
 
@@ -287,6 +302,21 @@ def test_throttled_event_is_retried_until_it_runs(lam, sqs, tmp_path):
     assert record["requestContext"]["condition"] == "Success"
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["responsePayload"] == "slept"
+
+
+def test_events_run_up_to_the_functions_reserved_concurrency(lam, tmp_path):
+    name = function(lam, "crowd", Timeout=30)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=80)
+    starts, spans = tmp_path / "starts", tmp_path / "spans"
+    event = json.dumps({"starts": str(starts), "spans": str(spans), "want": 65}).encode()
+    for _ in range(100):
+        send_event(lam, name, event)
+    deadline = time.monotonic() + 90
+    while len(lines(spans)) < 100 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(lines(spans)) == 100
+    # More than 64 ran at once (the most a global cap once allowed), within the 80 reserved.
+    assert 64 < most_at_once(lines(spans)) <= 80
 
 
 def test_event_older_than_the_maximum_age_goes_to_the_failure_queue(lam, sqs, tmp_path):

@@ -13,25 +13,34 @@ Events run through the `Functions` port, within the function's concurrency:
   OnSuccess. Events refused for good (a recursive loop stopped, reserved concurrency 0)
   fail at once.
 
+Events run up to the function's concurrency (its reserved concurrency, else the account's
+unreserved pool): every held event that is due is invoked, and the engine's throttles send
+the rest back to wait, as Lambda's are. Memory stays bounded: at most `MAX_HELD` events (and
+`MAX_HELD_BYTES` of payloads) are held in memory; the others wait in their rows, oldest first,
+until the window has room again.
+
 Accepting comes first: while events keep arriving faster than the event loop can serve, only
 a few run at once, and the backlog runs at full concurrency when arrivals pause (a queue
 absorbs the burst, as Lambda's does).
 
-Every change of an event's state (an attempt counted, a retry's due time) is written to its
-row before the event waits, and the row is deleted only once the event is settled, its records
-delivered: after a crash every event runs again from its last committed state, so an event is
-run at least once, as on AWS.
+Every change of an event's state (an attempt counted, a retry's due time, how the last
+attempt ended) is written to its row before the event waits, and the row is deleted only once
+the event is settled, its records delivered: after a crash every event runs again from its
+last committed state, so an event is run at least once, as on AWS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import heapq
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from cloudlet.delivery.destinations import DeliveryFailed, deliver
 from cloudlet.delivery.invocation_records import (
@@ -47,7 +56,12 @@ from cloudlet.store import Migration, Store, Tx
 
 log = logging.getLogger("cloudlet.delivery")
 
-MAX_RUNNING = 64  # events in flight at once, across functions
+# Events held in memory (waiting or running), and their payloads' bytes; the rest wait in
+# their rows. Above the account's default concurrency (1,000), so that held events can fill it.
+MAX_HELD = 2_000
+MAX_HELD_BYTES = 256 * 1024 * 1024
+REFILL_SHARE = 4  # rows are loaded once this share of the window is free (or all of them fit)
+READ_CHUNK = 500  # ids per `IN (...)` when rows are loaded
 # While events keep arriving on a saturated event loop, only this many run at once, so that
 # accepting them (the 202s) keeps the CPU; the backlog runs at full concurrency afterwards.
 BURST_RUNNING = 4
@@ -71,9 +85,15 @@ MIGRATIONS: list[Migration] = [
         refusals INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # How the last attempt ended (`_dump_outcome`), for the record of an event that ages out
+    # after a restart.
+    "ALTER TABLE async_invocations ADD COLUMN last_outcome BLOB",
 ]
 
-_COLUMNS = "id, function_arn, payload, request_id, trace_header, received, due, attempts, refusals"
+_COLUMNS = (
+    "id, function_arn, payload, request_id, trace_header, received, due, attempts, refusals,"
+    " last_outcome"
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -89,9 +109,7 @@ class Event:
     due: float  # when it may run next
     attempts: int = 0  # invocations that ran (the record's approximateInvokeCount)
     refusals: int = 0  # throttles and system errors in a row, for the backoff
-    # How the last attempt ended, for the record of an event that then ages out (kept in
-    # memory only: after a restart the record says what an aged-out event usually met).
-    last: Outcome | None = None
+    last: Outcome | None = None  # how the last attempt ended (the record of an aged-out event)
 
     def __lt__(self, other: Event) -> bool:
         return (self.due, self.id) < (other.due, other.id)
@@ -113,7 +131,11 @@ class AsyncInvoker:
         self.age_scale = age_scale  # event ages count this much faster (tests)
         self.waiting: list[Event] = []  # a heap by due time
         self.running: set[asyncio.Task[None]] = set()
-        self.slots = asyncio.Semaphore(MAX_RUNNING)
+        self.held: dict[int, Event] = {}  # by id: the events in `waiting` or running
+        self.held_bytes = 0
+        self.queued = 0  # committed rows, held or not
+        # Ids settled while rows are being loaded: a row read before its deletion is stale.
+        self.settled_while_loading: set[int] | None = None
         self.wakeup = asyncio.Event()
         self.worker: asyncio.Task[None] | None = None
         self.last_accepted = 0.0  # the event loop's clock
@@ -137,22 +159,27 @@ class AsyncInvoker:
 
         event_id = await self.store.write(insert)
         self.last_accepted = asyncio.get_running_loop().time()
-        self._schedule(Event(event_id, function_arn, payload, request_id, trace_header, now, now))
+        # Rows left unheld before this one run first: this one waits in its row behind them.
+        older_unheld = self.queued - len(self.held)
+        self.queued += 1
+        if event_id in self.held or older_unheld > 0 or not self._has_room(len(payload)):
+            return  # loaded already (a refill read its row), or left to a refill
+        event = Event(event_id, function_arn, payload, request_id, trace_header, now, now)
+        self._hold(event)
+        self._schedule(event)
 
     def pending(self) -> int:
-        return len(self.waiting) + len(self.running)
+        return self.queued
 
     # -- running ------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Resume what was queued before the last stop (or crash), then whatever arrives."""
 
-        def load(tx: Tx) -> list[Event]:
-            rows = tx.execute(f"SELECT {_COLUMNS} FROM async_invocations ORDER BY id").fetchall()
-            return [Event(row[0], row[1], bytes(row[2]), *row[3:]) for row in rows]
+        def count(tx: Tx) -> int:
+            return int(tx.execute("SELECT COUNT(*) FROM async_invocations").fetchone()[0])
 
-        for event in await self.store.read(load):
-            heapq.heappush(self.waiting, event)
+        self.queued = await self.store.read(count)
         self.worker = asyncio.create_task(self._work())
 
     async def stop(self) -> None:
@@ -170,9 +197,10 @@ class AsyncInvoker:
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self._should_load():
+                await self._load()
             now = time.time()
             while self.waiting and self.waiting[0].due <= now:
-                await self.slots.acquire()
                 await self._make_way(loop)
                 task = asyncio.create_task(self._run(heapq.heappop(self.waiting)))
                 self.running.add(task)
@@ -200,8 +228,6 @@ class AsyncInvoker:
         except Exception:
             log.exception("asynchronous invocation %s failed", event.request_id)
             await self._back_off(event, None)
-        finally:
-            self.slots.release()
 
     async def _attempt(self, event: Event) -> None:
         functions = self.ports.functions
@@ -211,6 +237,9 @@ class AsyncInvoker:
             await self._delete(event)
             return
         if self._expired(event, target, time.time()):
+            # An event that aged out before any attempt was made (it waited longer than its
+            # maximum age for the window) is recorded as throttled, as Lambda records events
+            # its pollers could not run in time.
             outcome = event.last or Outcome(429, error_message="Rate Exceeded.")
             await self._fail(event, target, EVENT_AGE_EXCEEDED, outcome)
             return
@@ -239,6 +268,68 @@ class AsyncInvoker:
             event.refusals = 0
             await self._retry(event, target, time.time() + delay)
 
+    # -- the window of held events ------------------------------------------------------------
+
+    def _has_room(self, size: int) -> bool:
+        if len(self.held) >= MAX_HELD:
+            return False
+        return not self.held or self.held_bytes + size <= MAX_HELD_BYTES
+
+    def _hold(self, event: Event) -> None:
+        self.held[event.id] = event
+        self.held_bytes += len(event.payload)
+
+    def _should_load(self) -> bool:
+        unheld = self.queued - len(self.held)
+        room = MAX_HELD - len(self.held)
+        if unheld <= 0 or self.held_bytes >= MAX_HELD_BYTES:
+            return False
+        return room >= min(unheld, MAX_HELD // REFILL_SHARE)
+
+    async def _load(self) -> None:
+        """Hold the oldest rows not held yet, as many as the window has room for."""
+        held = set(self.held)
+        room = MAX_HELD - len(held)
+        budget = MAX_HELD_BYTES - self.held_bytes
+
+        def read(tx: Tx) -> list[tuple]:
+            chosen: list[int] = []
+            size = 0
+            for event_id, length in tx.execute(
+                "SELECT id, length(payload) FROM async_invocations ORDER BY id"
+            ):
+                if event_id in held:
+                    continue
+                if len(chosen) >= room or (chosen and size + length > budget):
+                    break
+                chosen.append(event_id)
+                size += length
+            rows: list[tuple] = []
+            for start in range(0, len(chosen), READ_CHUNK):
+                ids = chosen[start : start + READ_CHUNK]
+                marks = ",".join("?" * len(ids))
+                rows += tx.execute(
+                    f"SELECT {_COLUMNS} FROM async_invocations WHERE id IN ({marks})", ids
+                ).fetchall()
+            return rows
+
+        self.settled_while_loading = set()
+        try:
+            rows = await self.store.read(read)
+        finally:
+            settled, self.settled_while_loading = self.settled_while_loading, None
+        if not rows:
+            # Every row is held: whatever the count says, nothing waits unheld.
+            log.warning("asynchronous queue: %d rows counted, all held", self.queued)
+            self.queued = len(self.held)
+            return
+        for row in rows:
+            if row[0] in self.held or row[0] in settled:
+                continue  # held meanwhile (its put), or settled since the read
+            event = Event(row[0], row[1], bytes(row[2]), *row[3:9], _load_outcome(row[9]))
+            self._hold(event)
+            heapq.heappush(self.waiting, event)
+
     # -- state changes ------------------------------------------------------------------------
 
     async def _back_off(self, event: Event, target: FunctionTarget | None) -> None:
@@ -252,11 +343,12 @@ class AsyncInvoker:
             # Past its maximum age the event is not run again: wake it then, to fail it.
             due = min(due, self._expiry(event, target))
         event.due = due
-        values = (event.due, event.attempts, event.refusals, event.id)
+        values = (event.due, event.attempts, event.refusals, _dump_outcome(event.last), event.id)
 
         def update(tx: Tx) -> None:
             tx.execute(
-                "UPDATE async_invocations SET due = ?, attempts = ?, refusals = ? WHERE id = ?",
+                "UPDATE async_invocations SET due = ?, attempts = ?, refusals = ?,"
+                " last_outcome = ? WHERE id = ?",
                 values,
             )
 
@@ -314,6 +406,13 @@ class AsyncInvoker:
             tx.execute("DELETE FROM async_invocations WHERE id = ?", (event.id,))
 
         await self.store.write(delete)
+        if self.held.pop(event.id, None) is not None:
+            self.held_bytes -= len(event.payload)
+        self.queued -= 1
+        if self.settled_while_loading is not None:
+            self.settled_while_loading.add(event.id)
+        if self.queued > len(self.held):
+            self.wakeup.set()  # room for a row left unheld
 
     # -- ages ---------------------------------------------------------------------------------
 
@@ -327,4 +426,34 @@ class AsyncInvoker:
 def _outcome(result: Invocation) -> Outcome:
     return Outcome(
         result.status_code, result.executed_version, result.function_error, result.payload
+    )
+
+
+def _dump_outcome(outcome: Outcome | None) -> bytes | None:
+    """An outcome as its row keeps it (JSON; the function's payload in base64)."""
+    if outcome is None:
+        return None
+    response = None if outcome.response is None else base64.b64encode(outcome.response).decode()
+    return orjson.dumps(
+        {
+            "status": outcome.status_code,
+            "version": outcome.executed_version,
+            "error": outcome.function_error,
+            "response": response,
+            "message": outcome.error_message,
+        }
+    )
+
+
+def _load_outcome(blob: bytes | None) -> Outcome | None:
+    if blob is None:
+        return None
+    fields = orjson.loads(blob)
+    response = fields["response"]
+    return Outcome(
+        fields["status"],
+        fields["version"],
+        fields["error"],
+        None if response is None else base64.b64decode(response),
+        fields["message"],
     )
