@@ -53,6 +53,8 @@ class Config:
     async_age_scale: float = 1.0
     # The same for stream records and their event source mappings' MaximumRecordAgeInSeconds.
     stream_age_scale: float = 1.0
+    # Enforce the read and write capacity of DynamoDB's PROVISIONED tables, as AWS does.
+    dynamodb_throttling: bool = False
     # How many times faster DynamoDB's windows pass: stream retention (24 hours) and
     # ClientRequestToken idempotency (10 minutes); tests make them seconds.
     dynamodb_window_scale: float = 1.0
@@ -129,6 +131,8 @@ class Config:
             values["stream_age_scale"] = _float(
                 env["CLOUDLET_STREAM_AGE_SCALE"], "CLOUDLET_STREAM_AGE_SCALE"
             )
+        if "CLOUDLET_DYNAMODB_THROTTLING" in env:
+            values["dynamodb_throttling"] = _flag(env["CLOUDLET_DYNAMODB_THROTTLING"])
         if "CLOUDLET_DYNAMODB_WINDOW_SCALE" in env:
             values["dynamodb_window_scale"] = _float(
                 env["CLOUDLET_DYNAMODB_WINDOW_SCALE"], "CLOUDLET_DYNAMODB_WINDOW_SCALE"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from cloudlet.config import Config
 from cloudlet.services.base import Platform, RequestContext
 from cloudlet.services.dynamodb import DynamoDBService
 from cloudlet.services.dynamodb.streams import StreamSignals, build_record, sequence_number
@@ -41,7 +42,7 @@ def test_records_have_aws_fields_and_images_by_view_type() -> None:
 
 def test_a_poller_in_process_wakes_at_a_put_and_reads_its_record(tmp_path: Any) -> None:
     store = open_store(str(tmp_path / "db.sqlite"))
-    dynamodb = DynamoDBService(Platform(None, store))  # type: ignore[arg-type]
+    dynamodb = DynamoDBService(Platform(Config(), store))
     ctx = RequestContext("000000000000", "us-east-1", "r", "op", "http://localhost")
 
     async def scenario() -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""What every group of DynamoDB operations shares: the tables, the stream signals, the clock."""
+"""What every group of DynamoDB operations shares: the tables, the stream signals, the clock,
+and the provisioned capacity's throttle (None unless CLOUDLET_DYNAMODB_THROTTLING)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from cloudlet.services.dynamodb.registry import TableRegistry
 from cloudlet.services.dynamodb.schema import MIGRATIONS
 from cloudlet.services.dynamodb.streams import StreamReader, StreamSignals
 from cloudlet.services.dynamodb.tables import Table
+from cloudlet.services.dynamodb.throttling import Throttle
 
 
 class DynamoBase(Service):
@@ -22,6 +24,8 @@ class DynamoBase(Service):
         # The streams' hook for pollers inside cloudlet (see `streams`).
         self.signals = StreamSignals()
         self.stream_reader = StreamReader(self.store)
+        # Checked as `self.throttle is not None` so that requests pay nothing when it is off.
+        self.throttle = Throttle() if self.config.dynamodb_throttling else None
 
     def patch_model(self, model: dict[str, Any]) -> None:
         # AttributeValues are checked by `values.check_value`, with DynamoDB's own messages,
@@ -31,6 +35,13 @@ class DynamoBase(Service):
 
     def _table(self, ctx: RequestContext, name: str) -> Table:
         return self.registry.require(ctx.account_id, ctx.region, name)
+
+    def _charge(self, tables: dict[str, Table], capacity: str, units: dict[str, float]) -> None:
+        """Pay the units a request consumed per table (`tables` and `units` by the same
+        names), if throttling."""
+        if self.throttle is not None:
+            for name, spent in units.items():
+                self.throttle.charge(tables[name], capacity, spent)
 
     @staticmethod
     def now() -> float:

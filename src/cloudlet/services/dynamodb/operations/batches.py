@@ -1,9 +1,11 @@
 """BatchGetItem and BatchWriteItem.
 
 Every request is checked before anything is read or written (one bad entry fails the whole
-batch, as on AWS); the writes then commit in one transaction, so UnprocessedItems is always
-empty. BatchGetItem answers at most 16 MB of items and hands the rest back as
-UnprocessedKeys.
+batch, as on AWS); the writes then commit in one transaction, so UnprocessedItems is empty
+unless throttling holds back a PROVISIONED table's requests. BatchGetItem answers at most
+16 MB of items and hands the rest back as UnprocessedKeys, with those of throttled tables.
+When throttling holds back every request, the batch fails with
+ProvisionedThroughputExceededException, as on AWS.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from cloudlet.services.dynamodb.expressions.paths import project
 from cloudlet.services.dynamodb.operations.items import projection_paths
 from cloudlet.services.dynamodb.size import item_size
 from cloudlet.services.dynamodb.storage import apply_change, load_item
+from cloudlet.services.dynamodb.tables import Table
+from cloudlet.services.dynamodb.throttling import READ, WRITE, exceeded
 from cloudlet.services.dynamodb.writes import DeleteRequest, PutRequest, WriteRequest
 from cloudlet.store import Tx
 
@@ -34,8 +38,10 @@ class BatchOperations(DynamoBase):
             raise validation("Too many items requested for the BatchWriteItem call")
         requests: list[WriteRequest] = []
         seen: set[tuple[int, bytes, bytes]] = set()
+        unprocessed: dict[str, list[Any]] = {}
+        tables: dict[str, Table] = {}
         for name, entries in batches.items():
-            table = self._table(ctx, name)
+            table = tables[name] = self._table(ctx, name)
             for entry in entries:
                 put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
                 if (put is None) == (delete is None):
@@ -50,6 +56,14 @@ class BatchOperations(DynamoBase):
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(identity)
                 requests.append(request)
+        if self.throttle is not None:
+            throttled = {n for n, t in tables.items() if not self.throttle.allows(t, WRITE)}
+            if throttled:
+                if len(throttled) == len(tables):
+                    raise exceeded()
+                unprocessed = {name: batches[name] for name in throttled}
+                held = {tables[name].id for name in throttled}
+                requests = [r for r in requests if r.table.id not in held]
         now = self.now()
 
         def write(tx: Tx) -> tuple[set[str], dict[str, float]]:
@@ -66,7 +80,8 @@ class BatchOperations(DynamoBase):
 
         streams, units = await self.store.write(write)
         self.signals.notify(streams)
-        return {"UnprocessedItems": {}, **consumed(params, units)}
+        self._charge({table.name: table for table in tables.values()}, WRITE, units)
+        return {"UnprocessedItems": unprocessed, **consumed(params, units)}
 
     async def batch_get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         batches = params["RequestItems"]
@@ -86,10 +101,16 @@ class BatchOperations(DynamoBase):
                 seen.add(key)
                 keys.append((key, raw_key))
             plans.append((name, table, paths, keys, spec))
+        held: dict[str, Any] = {}
+        if self.throttle is not None:
+            held = {p[0]: p[4] for p in plans if not self.throttle.allows(p[1], READ)}
+            if held and len(held) == len(plans):
+                raise exceeded()
+            plans = [plan for plan in plans if plan[0] not in held]
 
-        def read(tx: Tx) -> dict[str, Any]:
+        def read(tx: Tx) -> tuple[dict[str, Any], dict[str, float]]:
             responses: dict[str, list[Any]] = {}
-            unprocessed: dict[str, Any] = {}
+            unprocessed: dict[str, Any] = dict(held)
             units: dict[str, float] = {}
             size = 0
             full = False  # the next item would take the answer past 16 MB
@@ -117,6 +138,8 @@ class BatchOperations(DynamoBase):
                 "Responses": responses,
                 "UnprocessedKeys": unprocessed,
                 **consumed(params, units),
-            }
+            }, units
 
-        return await self.store.read(read)
+        out, units = await self.store.read(read)
+        self._charge({plan[0]: plan[1] for plan in plans}, READ, units)
+        return out

@@ -18,6 +18,8 @@ from cloudlet.services.dynamodb.expressions.nodes import resolve
 from cloudlet.services.dynamodb.expressions.paths import check_overlaps, project
 from cloudlet.services.dynamodb.expressions.request import Expressions, prepare
 from cloudlet.services.dynamodb.storage import apply_change, load_raw
+from cloudlet.services.dynamodb.tables import Table
+from cloudlet.services.dynamodb.throttling import READ, WRITE
 from cloudlet.services.dynamodb.values import Item
 from cloudlet.services.dynamodb.writes import (
     ConditionFailed,
@@ -41,7 +43,7 @@ class ItemOperations(DynamoBase):
         out: dict[str, Any] = {}
         if returns == "ALL_OLD" and change.old:
             out["Attributes"] = change.old
-        out.update(consumed_one(params, table.name, write_units(change.size)))
+        out.update(consumed_one(params, table.name, self._wrote(table, change.size)))
         return out
 
     async def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +53,7 @@ class ItemOperations(DynamoBase):
         out: dict[str, Any] = {}
         if returns == "ALL_OLD" and change.old:
             out["Attributes"] = change.old
-        out.update(consumed_one(params, table.name, write_units(0)))
+        out.update(consumed_one(params, table.name, self._wrote(table, 0)))
         return out
 
     async def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -72,11 +74,13 @@ class ItemOperations(DynamoBase):
         out: dict[str, Any] = {}
         if attributes:
             out["Attributes"] = attributes
-        out.update(consumed_one(params, table.name, write_units(change.size)))
+        out.update(consumed_one(params, table.name, self._wrote(table, change.size)))
         return out
 
     async def _write(self, request: WriteRequest, params: dict[str, Any]) -> Any:
         on_failure = params.get("ReturnValuesOnConditionCheckFailure")
+        if self.throttle is not None:
+            self.throttle.admit(request.table, WRITE)
         now = self.now()
 
         def write(tx: Tx) -> Any:
@@ -95,6 +99,8 @@ class ItemOperations(DynamoBase):
         table = self._table(ctx, params["TableName"])
         key, _ = table.schema.request_key(params["Key"])
         paths = projection_paths(params)
+        if self.throttle is not None:
+            self.throttle.admit(table, READ)
         raw = await self.store.read(lambda tx: load_raw(tx, table, key))
         out: dict[str, Any] = {}
         if raw is not None:
@@ -103,10 +109,18 @@ class ItemOperations(DynamoBase):
             else:
                 out["Item"] = project(orjson.loads(raw), paths)
         size = len(raw) if raw else 0
-        out.update(
-            consumed_one(params, table.name, read_units(size, bool(params.get("ConsistentRead"))))
-        )
+        units = read_units(size, bool(params.get("ConsistentRead")))
+        if self.throttle is not None:
+            self.throttle.charge(table, READ, units)
+        out.update(consumed_one(params, table.name, units))
         return out
+
+    def _wrote(self, table: Table, size: int) -> float:
+        """The write units of a single-item write of `size` bytes, paid if throttling."""
+        units = write_units(size)
+        if self.throttle is not None:
+            self.throttle.charge(table, WRITE, units)
+        return units
 
 
 def projection_paths(params: dict[str, Any], expressions: Expressions | None = None) -> Any:

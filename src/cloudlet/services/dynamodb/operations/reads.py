@@ -35,6 +35,7 @@ from cloudlet.services.dynamodb.operations.items import projection_paths
 from cloudlet.services.dynamodb.pages import Page, PageSpec, answer, read_page
 from cloudlet.services.dynamodb.storage import load_item
 from cloudlet.services.dynamodb.tables import Index, Table
+from cloudlet.services.dynamodb.throttling import READ
 from cloudlet.services.dynamodb.values import Item
 from cloudlet.store import Tx
 
@@ -59,10 +60,10 @@ class ReadOperations(DynamoBase):
         spec, consistent = self._spec(params, table, index, expressions)
         start = _start_key(params, table, index)
         forward = params.get("ScanIndexForward", True) is not False
+        if self.throttle is not None:
+            self.throttle.admit(table, READ)
         page = await self._query_page(table, index, key_range_, spec, start, forward)
-        out = answer(page, spec.count_only)
-        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
-        return out
+        return self._answer(params, table, page, spec, consistent)
 
     async def _query_page(
         self,
@@ -123,9 +124,20 @@ class ReadOperations(DynamoBase):
         expressions = prepare(params, SCAN)
         spec, consistent = self._spec(params, table, index, expressions)
         start = _start_key(params, table, index)
+        if self.throttle is not None:
+            self.throttle.admit(table, READ)
         page = await self._scan_page(table, index, spec, start, segment, total)
+        return self._answer(params, table, page, spec, consistent)
+
+    def _answer(
+        self, params: dict[str, Any], table: Table, page: Page, spec: PageSpec, consistent: bool
+    ) -> dict[str, Any]:
+        """A Query's or Scan's answer; its read units paid if throttling."""
         out = answer(page, spec.count_only)
-        out.update(consumed_one(params, table.name, read_units(page.read_bytes, consistent)))
+        units = read_units(page.read_bytes, consistent)
+        if self.throttle is not None:
+            self.throttle.charge(table, READ, units)
+        out.update(consumed_one(params, table.name, units))
         return out
 
     async def _scan_page(

@@ -23,6 +23,8 @@ from cloudlet.services.dynamodb.expressions.paths import project
 from cloudlet.services.dynamodb.operations.items import projection_paths
 from cloudlet.services.dynamodb.size import item_size
 from cloudlet.services.dynamodb.storage import Change, apply_change, load_item
+from cloudlet.services.dynamodb.tables import Table
+from cloudlet.services.dynamodb.throttling import READ, WRITE
 from cloudlet.services.dynamodb.writes import (
     CheckRequest,
     ConditionFailed,
@@ -79,13 +81,17 @@ class TransactionOperations(DynamoBase):
     ) -> dict[str, Any]:
         """Run checked write requests as one transaction (idempotent by ClientRequestToken)."""
         token = params.get("ClientRequestToken")
+        tables = {request.table.name: request.table for request, _ in requests}
+        if self.throttle is not None:
+            for table in tables.values():
+                self.throttle.admit(table, WRITE)
         now = self.now()
 
-        def write(tx: Tx) -> tuple[dict[str, Any], set[str]]:
+        def write(tx: Tx) -> tuple[dict[str, Any], set[str], dict[str, float]]:
             if token is not None:
                 previous = _previous(tx, ctx, token, digest, now)
                 if previous is not None:
-                    return previous, set()
+                    return previous, set(), {}
             changes: list[Change] = []
             reasons: list[dict[str, Any]] = []
             for request, on_failure in requests:
@@ -132,23 +138,28 @@ class TransactionOperations(DynamoBase):
                     (ctx.account_id, ctx.region, token, digest, orjson.dumps(answer).decode(),
                      now + TOKEN_WINDOW / self.config.dynamodb_window_scale),
                 )  # fmt: skip
-            return answer, streams
+            return answer, streams, units
 
-        answer, streams = await self.store.write(write)
+        answer, streams, units = await self.store.write(write)
         self.signals.notify(streams)
+        self._charge(tables, WRITE, units)
         return answer
 
     async def transact_get_items(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
         gets = []
+        tables: dict[str, Table] = {}
         for action in params["TransactItems"]:
             spec = action["Get"]
-            table = self._table(ctx, spec["TableName"])
+            table = tables[spec["TableName"]] = self._table(ctx, spec["TableName"])
             key, _ = table.schema.request_key(spec["Key"])
             gets.append((table, key, projection_paths(spec)))
+        if self.throttle is not None:
+            for table in tables.values():
+                self.throttle.admit(table, READ)
 
-        def read(tx: Tx) -> dict[str, Any]:
+        def read(tx: Tx) -> tuple[dict[str, Any], dict[str, float]]:
             responses: list[dict[str, Any]] = []
             units: dict[str, float] = {}
             for table, key, paths in gets:
@@ -159,9 +170,11 @@ class TransactionOperations(DynamoBase):
                     responses.append({})
                 else:
                     responses.append({"Item": project(item, paths) if paths else item})
-            return {"Responses": responses, **consumed(params, units)}
+            return {"Responses": responses, **consumed(params, units)}, units
 
-        return await self.store.read(read)
+        answer, units = await self.store.read(read)
+        self._charge({table.name: table for table in tables.values()}, READ, units)
+        return answer
 
 
 def _previous(
