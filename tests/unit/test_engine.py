@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -218,6 +220,32 @@ def test_provisioned_environments_are_initialized_ahead_and_used_first(code_dir)
     assert ready == 2
     assert kind == "provisioned-concurrency"
     assert init_ms is None  # no cold start paid by the invocation
+
+
+def test_a_provisioned_environment_that_dies_while_idle_is_replaced(code_dir):
+    async def go() -> tuple:
+        engine = Engine(code_dir.parent / "state", lambda *args: None)
+        spec = make_spec(code_dir, "app.pid")
+        try:
+            await engine.provision(spec, 1)
+            [first] = engine.provisioned[spec.key]
+            os.kill(first.pid, signal.SIGKILL)
+            deadline = asyncio.get_running_loop().time() + 10
+            while asyncio.get_running_loop().time() < deadline:
+                pool = engine.provisioned.get(spec.key, [])
+                if [e for e in pool if e is not first and e.state == "IDLE"]:
+                    break
+                await asyncio.sleep(0.02)
+            [second] = engine.provisioned[spec.key]
+            result = await engine.invoke(spec, InvokeRequest("r", b"{}", spec.function_arn))
+            return first, second, result
+        finally:
+            await engine.stop()
+
+    first, second, result = asyncio.run(go())
+    assert first.state == "DEAD" and second is not first
+    assert json.loads(result.payload) == second.pid  # served by the replacement
+    assert result.init_ms is None  # initialized ahead, not by the invocation
 
 
 def test_account_concurrency_keeps_an_unreserved_pool():
