@@ -1,6 +1,7 @@
 """DynamoDB Streams -> Lambda through event source mappings, end to end: a function keeping an
 index table in step with a table through boto3, records in AWS's shape, starting positions,
-filters on the change, and the on-failure record of a discarded batch."""
+filters on the change, the on-failure record of a discarded batch, bisection on a function
+error, and batch item failures reported by the function."""
 
 from __future__ import annotations
 
@@ -227,3 +228,70 @@ def test_a_discarded_batch_is_recorded_with_its_dynamodb_batch_info(
     assert abs(arrival.timestamp() - time.time()) < 60
     dynamodb.put_item(TableName=table, Item=item("y", "fine"))
     assert bodies_seen(sqs, observer, 1) == [["fine"]]
+
+
+def sequence_numbers(streams, stream: str) -> list[str]:
+    """The sequence numbers of the stream's records, oldest first."""
+    (shard,) = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    return [record["dynamodb"]["SequenceNumber"] for record in records]
+
+
+def test_bisect_isolates_a_bad_change_whose_failure_record_reaches_the_destination(
+    lam, dynamodb, streams, sqs, observer
+):
+    table = unique("bisected")
+    stream = streamed_table(dynamodb, table)
+    sent = ["ok-0", "ok-1", "bad-2", "ok-3"]
+    for number, body in enumerate(sent):
+        dynamodb.put_item(TableName=table, Item=item(f"k{number}", body))
+    numbers = sequence_numbers(streams, stream)
+    failures_url, failures = queue(sqs, unique("failures"))
+    lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=recorder(lam, observer),
+        StartingPosition="TRIM_HORIZON",
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": failures}},
+    )
+    (failure,) = observe(sqs, failures_url, 1)
+    # [all four] fails, then [ok-0, ok-1] succeeds, [bad-2, ok-3] fails and splits, [bad-2]
+    # fails twice (one retry) and is discarded, then [ok-3] succeeds.
+    assert bodies_seen(sqs, observer, 10) == [
+        sent,
+        ["ok-0", "ok-1"],
+        ["bad-2", "ok-3"],
+        ["bad-2"],
+        ["bad-2"],
+        ["ok-3"],
+    ]
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 4
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (numbers[2], numbers[2])
+    assert (info["batchSize"], info["streamArn"]) == (1, stream)
+
+
+def test_report_batch_item_failures_resumes_at_the_lowest_failed_change(
+    lam, dynamodb, sqs, observer
+):
+    table = unique("reported")
+    stream = streamed_table(dynamodb, table)
+    for number, body in enumerate(["r-0", "r-1", "flaky-2", "r-3", "flaky-4"]):
+        dynamodb.put_item(TableName=table, Item=item(f"k{number}", body))
+    lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=recorder(lam, observer, MODE="report"),
+        StartingPosition="TRIM_HORIZON",
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    # Both flaky changes are reported the first time; the batch resumes at the first of them.
+    assert bodies_seen(sqs, observer, 8) == [
+        ["r-0", "r-1", "flaky-2", "r-3", "flaky-4"],
+        ["flaky-2", "r-3", "flaky-4"],
+    ]
+    assert quiet(sqs, observer, 1) == []
