@@ -204,23 +204,37 @@ def test_init_errors_are_reported_as_lambda_does(lam, module, handler, error_typ
 
 
 @pytest.mark.parametrize(
-    ("module", "error_line", "error_type"),
+    ("module", "handler", "error_line", "error_type"),
     [
         (
             "import not_a_module_anywhere\n",
+            "app.handler",
             "[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named"
             " 'not_a_module_anywhere'\rTraceback (most recent call last):",
             "Runtime.ImportModuleError",
         ),
+        # A missing handler fails the init too, as with AWS's runtimes since awslambdaric 3.
+        (
+            "def handler(e, c):\n    return 1\n",
+            "app.missing",
+            "[ERROR] Runtime.HandlerNotFound: Handler 'missing' missing on module 'app'\r"
+            "Traceback (most recent call last):",
+            "Runtime.HandlerNotFound",
+        ),
         # An exception of the function's own is no runtime error type: Lambda says Unknown.
-        ("raise KeyError('init failed')\n", "[ERROR] KeyError: 'init failed'", "Runtime.Unknown"),
+        (
+            "raise KeyError('init failed')\n",
+            "app.handler",
+            "[ERROR] KeyError: 'init failed'",
+            "Runtime.Unknown",
+        ),
     ],
 )
 def test_an_init_failure_is_logged_and_tailed_as_lambda_does(
-    lam, server, module, error_line, error_type
+    lam, server, module, handler, error_line, error_type
 ):
     name = unique("init-log")
-    create_function(lam, name, module)
+    create_function(lam, name, module, handler=handler)
     response = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
     request_id = response["ResponseMetadata"]["RequestId"]
     expected = [

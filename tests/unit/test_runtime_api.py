@@ -108,6 +108,23 @@ def test_awslambdaric_as_the_runtime_client(tmp_path):
     assert error["errorType"] == "KeyError"
 
 
+def test_awslambdaric_reports_a_missing_handler_as_an_init_error(tmp_path):
+    # awslambdaric 3 and later (as AWS's Python runtimes) fail the init for a bad handler,
+    # through /runtime/init/error, rather than each invocation.
+    pytest.importorskip("awslambdaric")
+    code = tmp_path / "code"
+    write_bootstrap(code, f"#!/bin/sh\nexec {sys.executable} -m awslambdaric $_HANDLER\n")
+    (code / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    spec = replace(make_spec(code, "app.missing"), runtime="provided.al2023")
+    first, second = invoke_all(spec, [{}, {}], tmp_path / "s")
+    for result in (first, second):  # each invocation tries the init again, as on Lambda
+        assert result.function_error == "Unhandled"
+        assert result.init_ms is not None
+        error = json.loads(result.payload)
+        assert error["errorType"] == "Runtime.HandlerNotFound"
+        assert error["errorMessage"] == "Handler 'missing' missing on module 'app'"
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_nodejs_handlers_async_and_callback(tmp_path):
     code = tmp_path / "code"
