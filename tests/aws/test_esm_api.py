@@ -210,6 +210,26 @@ def test_a_second_mapping_of_the_same_queue_and_function_conflicts(lam, function
     assert len(lam.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"]) == 1
 
 
+def test_pointing_a_mapping_at_a_function_the_queue_maps_to_already_conflicts(
+    lam, function, source
+):
+    other = unique("other")
+    create_function(lam, other, Timeout=3)
+    taken = lam.create_event_source_mapping(EventSourceArn=source, FunctionName=function)["UUID"]
+    uuid = lam.create_event_source_mapping(EventSourceArn=source, FunctionName=other)["UUID"]
+    with pytest.raises(lam.exceptions.ResourceConflictException) as caught:
+        lam.update_event_source_mapping(UUID=uuid, FunctionName=function)
+    assert error_of(caught) == (
+        "ResourceConflictException",
+        409,
+        f'An event source mapping with SQS arn (" {source} ") and function (" {function} ") '
+        f"already exists. Please update or delete the existing mapping with UUID {taken}",
+    )
+    assert lam.get_event_source_mapping(UUID=uuid)["FunctionArn"].endswith(f":{other}")
+    # Naming its own function again is no conflict.
+    lam.update_event_source_mapping(UUID=uuid, FunctionName=other, BatchSize=5)
+
+
 def test_a_mapping_on_a_missing_queue_is_refused(lam, function):
     missing = "arn:aws:sqs:us-east-1:000000000000:" + unique("missing")
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
@@ -225,13 +245,10 @@ def test_a_mapping_on_a_missing_queue_is_refused(lam, function):
 
 
 def test_a_mapping_to_a_missing_function_is_refused(lam, source):
-    with pytest.raises(lam.exceptions.ResourceNotFoundException) as caught:
+    # Not the 404 of other operations: AWS answers a 400 (as terraform's logs show).
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
         lam.create_event_source_mapping(EventSourceArn=source, FunctionName="no-such-function")
-    assert error_of(caught) == (
-        "ResourceNotFoundException",
-        404,
-        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:no-such-function",
-    )
+    assert error_of(caught) == ("InvalidParameterValueException", 400, "Function does not exist")
     assert lam.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"] == []
 
 
@@ -389,8 +406,9 @@ def test_an_update_is_checked_as_a_create_is(lam, function, source):
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
         lam.update_event_source_mapping(UUID=uuid, FilterCriteria={"Filters": [{"Pattern": "x"}]})
     assert error_of(caught)[2] == "Invalid filter pattern definition."
-    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
         lam.update_event_source_mapping(UUID=uuid, FunctionName="no-such-function")
+    assert error_of(caught)[2] == "Function does not exist"
     unchanged = lam.get_event_source_mapping(UUID=uuid)
     assert (unchanged["BatchSize"], unchanged["State"]) == (10, "Enabled")
     assert unchanged["FunctionArn"].endswith(f":function:{function}")

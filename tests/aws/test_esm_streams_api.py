@@ -162,6 +162,26 @@ def test_a_second_mapping_of_the_same_stream_and_function_is_a_conflict(lam, fun
     )
 
 
+def test_pointing_a_stream_mapping_at_a_function_already_mapped_conflicts(lam, function, stream):
+    other = unique("other")
+    create_function(lam, other, Timeout=3)
+    taken = lam.create_event_source_mapping(
+        EventSourceArn=stream, FunctionName=function, StartingPosition="LATEST"
+    )["UUID"]
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=stream, FunctionName=other, StartingPosition="LATEST"
+    )["UUID"]
+    with pytest.raises(lam.exceptions.ResourceConflictException) as caught:
+        lam.update_event_source_mapping(UUID=uuid, FunctionName=function)
+    assert error_of(caught) == (
+        "ResourceConflictException",
+        409,
+        f'The event source arn (" {stream} ") and function (" {function} ") provided mapping'
+        f" already exists. Please update or delete the existing mapping with UUID {taken}",
+    )
+    assert lam.get_event_source_mapping(UUID=uuid)["FunctionArn"].endswith(f":{other}")
+
+
 def test_deleting_a_stream_mapping_answers_deleting_and_it_goes(lam, function, stream):
     uuid = lam.create_event_source_mapping(
         EventSourceArn=stream, FunctionName=function, StartingPosition="LATEST"
@@ -315,10 +335,11 @@ def test_a_mapping_on_a_missing_stream_is_refused(lam, function, arn):
 
 
 def test_a_mapping_for_a_missing_function_is_refused(lam, stream):
-    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
         lam.create_event_source_mapping(
             EventSourceArn=stream, FunctionName=unique("nobody"), StartingPosition="LATEST"
         )
+    assert error_of(caught) == ("InvalidParameterValueException", 400, "Function does not exist")
     assert mappings_of(lam, stream) == []
 
 

@@ -48,6 +48,11 @@ def queue_missing() -> ServiceError:
     )
 
 
+def function_missing() -> ServiceError:
+    """A mapping to a function that does not exist: a 400, not Lambda's usual 404."""
+    return invalid_parameter("Function does not exist")
+
+
 def duplicate(source_arn: str, function_name: str, uuid: str) -> ServiceError:
     return conflict(
         f'An event source mapping with SQS arn (" {source_arn} ") and function '

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cloudlet.delivery.filters import FilterCriteria
 from cloudlet.delivery.mapping_settings import MappingSettings
 from cloudlet.delivery.mapping_supervisor import MappingSupervisor, source_kind
 from cloudlet.delivery.ports import QueueInfo
+from cloudlet.gateway.errors import ServiceError
 from cloudlet.ids import random_uuid
 from cloudlet.services.base import Platform, RequestContext
 from cloudlet.services.lambda_.core import LambdaCore
@@ -32,6 +34,7 @@ from cloudlet.services.lambda_.mapping_rules import (
     check_visibility,
     duplicate,
     filter_patterns,
+    function_missing,
     in_use,
     mapping_not_found,
     queue_missing,
@@ -103,11 +106,7 @@ class MappingOperations(LambdaCore):
         if queue is None:
             raise queue_missing()
         check_visibility(queue.visibility_timeout, timeout)
-        for other in self._mappings_in_scope(ctx):
-            same = other.config["EventSourceArn"] == source_arn
-            if same and other.config["FunctionArn"] == config["FunctionArn"]:
-                name = config["FunctionArn"].split(":")[6]
-                raise duplicate(source_arn, name, other.uuid)
+        self._check_unique(ctx, config, duplicate)
         enabled = request.get("Enabled") is not False
         shown = "Creating" if enabled else "Disabled"
         mapping = Mapping(ctx.account_id, ctx.region, config, enabled)
@@ -132,6 +131,7 @@ class MappingOperations(LambdaCore):
             config["FunctionArn"], timeout = self._mapping_target(ctx, request["FunctionName"])
             if queue is not None:
                 check_visibility(queue.visibility_timeout, timeout)
+            self._check_unique(ctx, config, duplicate)
         enabled = current.enabled if request.get("Enabled") is None else request["Enabled"]
         if enabled and not current.enabled:
             shown = "Enabling"
@@ -203,10 +203,30 @@ class MappingOperations(LambdaCore):
     def _mapping_target(self, ctx: RequestContext, name: str) -> tuple[str, int]:
         """The ARN a mapping names the function by (qualified when given so), and the
         timeout of the version it runs."""
-        function, ref = self.lookup(ctx, name)
+        try:
+            function, ref = self.lookup(ctx, name)
+        except ServiceError as error:
+            if error.code != "ResourceNotFoundException":
+                raise
+            raise function_missing() from None
         version = self.resolve(function, ref.qualifier)
         arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
         return arn, int(version.config.get("Timeout") or 3)
+
+    def _check_unique(
+        self,
+        ctx: RequestContext,
+        config: dict[str, Any],
+        duplicate: Callable[[str, str, str], ServiceError],
+    ) -> None:
+        """A source maps to a function once: another mapping of both is `duplicate`'s
+        conflict, whether this one is being created or pointed at that function."""
+        pair = (config["EventSourceArn"], config["FunctionArn"])
+        for other in self._mappings_in_scope(ctx):
+            if other.uuid != config["UUID"] and (
+                (other.config["EventSourceArn"], other.config["FunctionArn"]) == pair
+            ):
+                raise duplicate(pair[0], pair[1].split(":")[6], other.uuid)
 
     def _check_queue(self, request: dict[str, Any], config: dict[str, Any]) -> QueueInfo | None:
         """Check `config` against the rules of its queue; the queue, None if it is missing."""

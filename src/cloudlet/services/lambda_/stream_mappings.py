@@ -86,10 +86,7 @@ class StreamMappingOperations(MappingOperations):
         if streams is None or await streams.describe(source_arn) is None:
             raise stream_not_found(source_arn)
         check_destination(self.platform.ports, on_failure(config))
-        for other in self._mappings_in_scope(ctx):
-            same = other.config["EventSourceArn"] == source_arn
-            if same and other.config["FunctionArn"] == config["FunctionArn"]:
-                raise duplicate(source_arn, config["FunctionArn"].split(":")[6], other.uuid)
+        self._check_unique(ctx, config, duplicate)
         positions = await _starting_positions(streams, source_arn, config, timestamp)
         enabled = request.get("Enabled") is not False
         shown = "Creating" if enabled else "Disabled"
@@ -115,6 +112,7 @@ class StreamMappingOperations(MappingOperations):
         _apply_filters(config, request)
         if request.get("FunctionName") is not None:
             config["FunctionArn"], _ = self._mapping_target(ctx, request["FunctionName"])
+            self._check_unique(ctx, config, duplicate)
         check_destination(self.platform.ports, on_failure(config))
         enabled = current.enabled if request.get("Enabled") is None else request["Enabled"]
         if enabled and not current.enabled:
