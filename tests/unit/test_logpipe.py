@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 
-from cloudlet.engine.logpipe import MAX_EVENT_BYTES, LogPipe
+from cloudlet.engine.logpipe import DRAIN_LIMIT, MAX_EVENT_BYTES, READ_SIZE, LogPipe
 
 
 def events_of(*writes: bytes) -> list[str]:
@@ -52,3 +53,25 @@ def test_a_cut_never_splits_a_character():
 
 def test_bytes_that_are_not_utf8_are_replaced_not_fatal():
     assert events_of(b"ok \xff\xfe\x00 bytes\n") == ["ok \ufffd\ufffd\x00 bytes"]
+
+
+def test_a_drain_ends_while_the_process_goes_on_writing():
+    # `yes` writes as fast as the pipe is read: a drain reads a bounded amount and returns.
+    messages: list[str] = []
+
+    async def go() -> None:
+        read_end, write_end = os.pipe()
+        writer = subprocess.Popen(["yes", "spam"], stdout=write_end)
+        os.close(write_end)
+        pipe = LogPipe(read_end, lambda events: messages.extend(m for _, m in events))
+        try:
+            await asyncio.sleep(0.05)  # the pipe is full
+            messages.clear()
+            pipe.drain()
+        finally:
+            pipe.close()
+            writer.kill()
+            writer.wait()
+
+    asyncio.run(go())
+    assert 0 < sum(len(m) + 1 for m in messages) <= DRAIN_LIMIT + READ_SIZE
