@@ -19,9 +19,9 @@ from cloudlet.delivery.ports import Ports
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.lambda_.core import LambdaCore
-from cloudlet.services.lambda_.errors import invalid_parameter
+from cloudlet.services.lambda_.errors import invalid_parameter, only_latest
 from cloudlet.services.lambda_.model import Function
-from cloudlet.services.lambda_.names import LATEST
+from cloudlet.services.lambda_.names import LATEST, check_scope, function_arn, parse_function_name
 from cloudlet.services.lambda_.paging import paginate
 
 SETTINGS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
@@ -35,7 +35,7 @@ class EventConfigOperations(LambdaCore):
     async def put_function_event_invoke_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        function, qualifier = self._configured(ctx, request)
+        function, qualifier = self._existing(ctx, request)
         config = self._merged(function, qualifier, {}, request)
         await self._store(function, qualifier, config)
         return config
@@ -43,10 +43,10 @@ class EventConfigOperations(LambdaCore):
     async def update_function_event_invoke_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        function, qualifier = self._configured(ctx, request)
+        function, qualifier = self._existing(ctx, request)
         current = function.event_configs.get(qualifier)
         if current is None:
-            raise _no_config(function, qualifier)
+            raise _no_config(function.qualified_arn(qualifier))
         config = self._merged(function, qualifier, current, request)
         await self._store(function, qualifier, config)
         return config
@@ -54,16 +54,20 @@ class EventConfigOperations(LambdaCore):
     async def get_function_event_invoke_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        function, qualifier = self._configured(ctx, request)
-        config = function.event_configs.get(qualifier)
+        function, qualifier, arn = self._named(ctx, request)
+        config = function.event_configs.get(qualifier) if function is not None else None
         if config is None:
-            raise _no_config(function, qualifier)
+            raise _no_config(arn)
         return config
 
     async def list_function_event_invoke_configs(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        function = self.unqualified(ctx, request["FunctionName"])
+        function, qualifier, _ = self._named(ctx, {"FunctionName": request["FunctionName"]})
+        if function is None:
+            raise _no_function()
+        if qualifier != LATEST:
+            raise only_latest()
         configs = list(function.event_configs.values())
         page, following = paginate(
             configs, request.get("Marker"), request.get("MaxItems") or LIST_LIMIT
@@ -76,10 +80,10 @@ class EventConfigOperations(LambdaCore):
     async def delete_function_event_invoke_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> None:
-        function, qualifier = self._configured(ctx, request)
-        previous = function.event_configs.pop(qualifier, None)
-        if previous is None:
-            raise _no_config(function, qualifier)
+        function, qualifier, arn = self._named(ctx, request)
+        previous = function.event_configs.pop(qualifier, None) if function is not None else None
+        if function is None or previous is None:
+            raise _no_config(arn)
         try:
             await self.registry.save(function)
         except BaseException:
@@ -88,11 +92,25 @@ class EventConfigOperations(LambdaCore):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _configured(self, ctx: RequestContext, request: dict[str, Any]) -> tuple[Function, str]:
-        """The function and the qualifier (a version or alias that exists) a request names."""
-        function, ref = self.lookup(ctx, request["FunctionName"], request.get("Qualifier"))
+    def _named(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> tuple[Function | None, str, str]:
+        """The function a request names (None when it, or the version or alias, does not
+        exist), the qualifier ($LATEST when none is given) and their ARN."""
+        ref = parse_function_name(request["FunctionName"], request.get("Qualifier"))
+        check_scope(ref, ctx.account_id, ctx.region)
         qualifier = ref.qualifier or LATEST
-        self.resolve(function, qualifier)
+        arn = function_arn(ctx.region, ctx.account_id, ref.name, qualifier)
+        function = self.registry.functions.get((ctx.account_id, ctx.region, ref.name))
+        if function is None or not _has_qualifier(function, qualifier):
+            return None, qualifier, arn
+        return function, qualifier, arn
+
+    def _existing(self, ctx: RequestContext, request: dict[str, Any]) -> tuple[Function, str]:
+        """The function and qualifier a Put or Update names, which must exist."""
+        function, qualifier, _ = self._named(ctx, request)
+        if function is None:
+            raise _no_function()
         return function, qualifier
 
     def _merged(
@@ -166,9 +184,19 @@ def check_dead_letter(ports: Ports, dead_letter: dict[str, Any] | None) -> None:
         )
 
 
-def _no_config(function: Function, qualifier: str) -> ServiceError:
+def _has_qualifier(function: Function, qualifier: str) -> bool:
+    return qualifier == LATEST or qualifier in function.versions or qualifier in function.aliases
+
+
+def _no_function() -> ServiceError:
+    """Put, Update and List on a function, version or alias that does not exist."""
+    return ServiceError("ResourceNotFoundException", "The function doesn't exist.", status=404)
+
+
+def _no_config(qualified_arn: str) -> ServiceError:
+    """Get and Delete answer so whether the config, the version or the function is missing."""
     return ServiceError(
         "ResourceNotFoundException",
-        f"The function {function.qualified_arn(qualifier)} doesn't have an EventInvokeConfig",
+        f"The function {qualified_arn} doesn't have an EventInvokeConfig",
         status=404,
     )
