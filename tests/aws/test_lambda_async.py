@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from esm_support import most_at_once
+from esm_support import drained, most_at_once
 from lambda_support import create_function, unique
 
 from cloudlet.delivery.lineage import function_hash
@@ -401,6 +401,41 @@ def test_recursive_loop_through_a_queue_is_stopped_after_16_rounds(lam, sqs, tmp
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"log": str(log)}))
     message = receive(sqs, dead_url, timeout=60)
     assert json.loads(message["Body"]) == {"log": str(log)}
+    assert len(lines(log)) == 16
+
+
+def test_a_recursive_loop_without_a_failure_destination_ends_in_the_dead_letter_queue(
+    lam, sqs, tmp_path
+):
+    url, arn = queue(sqs)
+    name = function(lam, "again", DeadLetterConfig={"TargetArn": arn})
+    log = tmp_path / "rounds"
+    payload = json.dumps({"log": str(log)})
+    send_event(lam, name, payload.encode())
+    message = receive(sqs, url, timeout=30)
+    assert len(lines(log)) == 16
+    assert message["Body"] == payload  # the event the 16th round sent
+    attributes = message["MessageAttributes"]
+    assert attributes["ErrorCode"] == {"StringValue": "400", "DataType": "Number"}
+    assert attributes["ErrorMessage"]["StringValue"] == (
+        "Lambda has detected your function being invoked in a recursive loop with other AWS "
+        "resources and stopped your function's invocation."
+    )
+
+
+def test_a_recursive_loop_through_a_queue_without_a_dead_letter_queue_drops_the_message(
+    lam, sqs, tmp_path
+):
+    url, arn = queue(sqs)
+    name = function(lam, "forward", Environment={"Variables": {"QUEUE_URL": url}})
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+    log = tmp_path / "rounds"
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"log": str(log)}))
+    deadline = time.monotonic() + 60
+    while len(lines(log)) < 16 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The 17th message is not run, and not left to come back: the queue empties.
+    assert drained(sqs, url, timeout=30)
     assert len(lines(log)) == 16
 
 
