@@ -133,6 +133,52 @@ def test_update_table_turns_a_stream_on_once(ddb: Any, streams: Any) -> None:
     assert ddb.describe_table(TableName=name)["Table"]["StreamSpecification"]["StreamViewType"] == (
         "NEW_IMAGE"
     )
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    assert error_of(
+        ddb.update_table, TableName=name, StreamSpecification={"StreamEnabled": False}
+    ) == ("ValidationException", f"Table has no stream to disable: TableName: {name}")
+
+
+@pytest.mark.parametrize(
+    ("operation", "spec", "message"),
+    [
+        (
+            "create_table",
+            {"StreamEnabled": True},
+            "Table is being created with a stream enabled, UpdateViewType is required",
+        ),
+        (
+            "create_table",
+            {"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"},
+            "Table is being created with a stream disabled, UpdateViewType should not be specified",
+        ),
+        (
+            "update_table",
+            {"StreamEnabled": True},
+            "If stream is being enabled then UpdateViewType is required",
+        ),
+        (
+            "update_table",
+            {"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"},
+            "If stream is being disabled, then UpdateViewType must not be specified",
+        ),
+    ],
+)
+def test_stream_specifications_without_their_view_type_rule_are_refused(
+    ddb: Any, operation: str, spec: dict[str, Any], message: str
+) -> None:
+    name = create_table(ddb) if operation == "update_table" else "never-created"
+    params: dict[str, Any] = {"TableName": name, "StreamSpecification": spec}
+    if operation == "create_table":
+        params.update(
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert error_of(getattr(ddb, operation), **params) == (
+        "ValidationException",
+        f"One or more parameter values were invalid: {message}",
+    )
 
 
 def test_list_and_describe_streams(ddb: Any, streams: Any) -> None:

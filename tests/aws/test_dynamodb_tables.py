@@ -250,8 +250,11 @@ def test_billing_mode_switches_and_is_described(ddb: Any) -> None:
 
 def test_deletion_protection_refuses_delete(ddb: Any) -> None:
     name = create_table(ddb, DeletionProtectionEnabled=True)
-    code, _ = error_of(ddb.delete_table, TableName=name)
-    assert code == "ValidationException"
+    assert error_of(ddb.delete_table, TableName=name) == (
+        "ValidationException",
+        "Resource cannot be deleted as it is currently protected against deletion. Disable"
+        " deletion protection first.",
+    )
     ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
     assert ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
 

@@ -124,18 +124,27 @@ def local_index_schema(
     return schema
 
 
-def stream_view_type(spec: dict[str, Any] | None) -> str | None:
-    """The view type of an enabled stream, None when the specification disables streams."""
+def stream_view_type(spec: dict[str, Any] | None, creating: bool) -> str | None:
+    """The view type of an enabled stream, None when the specification disables streams.
+
+    AWS words the errors differently for CreateTable (`creating`) and UpdateTable, and calls
+    the view type UpdateViewType in both."""
     if not spec or not spec.get("StreamEnabled"):
-        if spec and spec.get("StreamViewType") and not spec.get("StreamEnabled"):
-            raise validation(
-                "One or more parameter values were invalid: StreamViewType cannot be specified"
-                " when StreamEnabled is false"
+        if spec and spec.get("StreamViewType"):
+            raise invalid_parameters(
+                "Table is being created with a stream disabled, UpdateViewType should not be"
+                " specified"
+                if creating
+                else "If stream is being disabled, then UpdateViewType must not be specified"
             )
         return None
     view = spec.get("StreamViewType")
     if not view:
-        raise invalid_parameters("StreamViewType is required when StreamEnabled is true")
+        raise invalid_parameters(
+            "Table is being created with a stream enabled, UpdateViewType is required"
+            if creating
+            else "If stream is being enabled then UpdateViewType is required"
+        )
     return str(view)
 
 

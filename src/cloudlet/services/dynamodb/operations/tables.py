@@ -77,7 +77,7 @@ class TableOperations(DynamoBase):
         for definition in index_defs:
             used.update(definition[2].names)
         rules.check_all_defined_used(attributes, used)
-        view_type = rules.stream_view_type(params.get("StreamSpecification"))
+        view_type = rules.stream_view_type(params.get("StreamSpecification"), creating=True)
         tags = _tags(params.get("Tags") or [])
         async with self.registry.changing:
             if self.registry.get(ctx.account_id, ctx.region, name) is not None:
@@ -133,7 +133,7 @@ class TableOperations(DynamoBase):
             if table.deletion_protection:
                 raise validation(
                     "Resource cannot be deleted as it is currently protected against deletion."
-                    " Disable delete protection first."
+                    " Disable deletion protection first."
                 )
             now = time.time()
 
@@ -221,11 +221,13 @@ class TableOperations(DynamoBase):
                         f"Requested resource not found: Index: {name} not found"
                     )
         stream_spec = params.get("StreamSpecification")
-        view_type = rules.stream_view_type(stream_spec) if stream_spec is not None else None
-        if stream_spec is not None and view_type and table.stream_id is not None:
-            raise validation(f"Table already has an enabled stream: TableName: {table.name}")
-        if stream_spec is not None and not view_type and table.stream_id is None:
-            stream_spec = None  # nothing to disable
+        view_type = None
+        if stream_spec is not None:
+            view_type = rules.stream_view_type(stream_spec, creating=False)
+            if view_type and table.stream_id is not None:
+                raise validation(f"Table already has an enabled stream: TableName: {table.name}")
+            if not view_type and table.stream_id is None:
+                raise validation(f"Table has no stream to disable: TableName: {table.name}")
 
         def write(tx: Tx) -> None:
             table.attributes = attributes
