@@ -15,7 +15,7 @@ from server import Server
 
 TRIMMED = (
     "TrimmedDataAccessException",
-    "The operation attempted to read past the oldest stream record in a shard.",
+    "The data you are trying to access has been trimmed",
 )
 
 

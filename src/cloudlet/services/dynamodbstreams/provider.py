@@ -177,9 +177,10 @@ class DynamoDBStreamsService(Service):
 
 
 def trimmed_data() -> ServiceError:
+    # The message AWS sends (the model documents it; DynamoDB Local sends the exception's
+    # description instead).
     return ServiceError(
-        "TrimmedDataAccessException",
-        "The operation attempted to read past the oldest stream record in a shard.",
+        "TrimmedDataAccessException", "The data you are trying to access has been trimmed"
     )
 
 
