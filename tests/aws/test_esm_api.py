@@ -277,6 +277,24 @@ def test_a_filter_pattern_that_does_not_parse_is_refused(lam, function, source, 
     assert lam.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"] == []
 
 
+def test_more_than_five_filters_are_refused_and_five_are_kept(lam, function, source):
+    filters = [{"Pattern": json.dumps({"body": {"kind": [f"k{n}"]}})} for n in range(6)]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as caught:
+        lam.create_event_source_mapping(
+            EventSourceArn=source, FunctionName=function, FilterCriteria={"Filters": filters}
+        )
+    assert error_of(caught)[:2] == ("InvalidParameterValueException", 400)
+    assert lam.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"] == []
+    created = lam.create_event_source_mapping(
+        EventSourceArn=source, FunctionName=function, FilterCriteria={"Filters": filters[:5]}
+    )
+    assert created["FilterCriteria"] == {"Filters": filters[:5]}
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_event_source_mapping(UUID=created["UUID"], FilterCriteria={"Filters": filters})
+    kept = lam.get_event_source_mapping(UUID=created["UUID"])["FilterCriteria"]
+    assert kept == {"Filters": filters[:5]}
+
+
 WINDOW_NEEDED = (
     "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater "
     "than 10"

@@ -20,6 +20,8 @@ ORDER = {
         "file": "photos/IMG_001.PNG",
         "ip": "10.0.3.7",
         "lines": [{"sku": "a-1", "qty": 2}, {"sku": "b-9", "qty": 1}],
+        "grid": [[1, 2], [3]],
+        "address": {"city": "Utrecht"},
     },
 }
 
@@ -57,6 +59,20 @@ ORDER = {
         ({"detail": {"voucher": [{"exists": False}]}}, True),
         ({"detail": {"voucher": [{"exists": True}]}}, False),
         ({"detail": {"country": [{"exists": False}]}}, False),
+        # Only leaves exist: an object, or an array of objects, is no leaf (Ruler's rule).
+        ({"detail": {"address": [{"exists": True}]}}, False),
+        ({"detail": {"address": [{"exists": False}]}}, True),
+        ({"detail": {"lines": [{"exists": True}]}}, False),
+        ({"detail": {"tags": [{"exists": True}]}}, True),
+        ({"detail": {"address": [{"anything-but": "Amsterdam"}]}}, False),
+        ({"detail": {"grid": [3]}}, True),  # nested arrays are flattened
+        ({"detail": {"country": [{"anything-but": {"equals-ignore-case": ["nl", "de"]}}]}}, False),
+        ({"detail": {"country": [{"anything-but": {"equals-ignore-case": ["de", "fr"]}}]}}, True),
+        ({"detail": {"file": [{"anything-but": {"wildcard": ["*/lib/*", "*.txt"]}}]}}, True),
+        ({"detail": {"file": [{"anything-but": {"wildcard": ["photos/*"]}}]}}, False),
+        ({"detail": {"file": [{"anything-but": {"wildcard": "*.PNG"}}]}}, False),
+        ({"detail": {"country": [{"anything-but": {"prefix": ["X", "N"]}}]}}, False),
+        ({"detail": {"country": [{"anything-but": {"suffix": ["X", "Y"]}}]}}, True),
         ({"detail": {"ip": [{"cidr": "10.0.0.0/16"}]}}, True),
         ({"detail": {"ip": [{"cidr": "10.1.0.0/16"}]}}, False),
         ({"detail": {"$or": [{"rush": [False]}, {"country": ["NL"]}]}}, True),
@@ -83,6 +99,13 @@ def test_pattern_matching(pattern, expected):
         {"detail": {"x": [{"exists": "yes"}]}},
         {"$or": [{"source": ["x"]}]},
         {"detail": {"file": [{"wildcard": "a**b"}]}},
+        # anything-but takes text matchers only, each of strings.
+        {"detail": {"total": [{"anything-but": {"numeric": [">", 1]}}]}},
+        {"detail": {"ip": [{"anything-but": {"cidr": "10.0.0.0/8"}}]}},
+        {"detail": {"file": [{"anything-but": {"prefix": ""}}]}},
+        {"detail": {"file": [{"anything-but": {"prefix": {"equals-ignore-case": "x"}}}]}},
+        {"detail": {"file": [{"anything-but": {"wildcard": [1]}}]}},
+        {"detail": {"file": [{"anything-but": {"prefix": "a", "suffix": "b"}}]}},
     ],
 )
 def test_malformed_patterns_are_refused(pattern):

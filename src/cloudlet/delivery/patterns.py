@@ -10,8 +10,11 @@ lists alternative patterns:
 
 Leaf matchers: exact values (string, number, boolean, null), `prefix`, `suffix` (both also
 `{"equals-ignore-case": ...}`), `equals-ignore-case`, `wildcard`, `anything-but` (a value, a
-list of values, or a prefix/suffix/equals-ignore-case/wildcard), `numeric` ranges, `exists`,
-`cidr`. When the event holds an array, the key matches if any element does.
+list of values, or a prefix/suffix/equals-ignore-case/wildcard of one string or a list of
+them), `numeric` ranges, `exists`, `cidr`. When the event holds an array, the key matches if
+any element does. Matchers test leaf values only, as EventBridge's Ruler does: a key whose
+value is an object (or an array of objects) holds no leaf, so `{"exists": true}` does not
+match it and `{"exists": false}` does.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+
+
+# What `anything-but` may hold as an object: text matchers, each of a string or a list.
+_ANYTHING_BUT_TEXT = ("prefix", "suffix", "equals-ignore-case", "wildcard")
 
 
 class PatternError(ValueError):
@@ -92,7 +99,7 @@ def _nested(key: str, match: Callable[[dict[str, Any]], bool]) -> Callable[[dict
         if isinstance(value, dict):
             return match(value)
         if isinstance(value, list):
-            return any(isinstance(item, dict) and match(item) for item in value)
+            return any(isinstance(item, dict) and match(item) for item in _flattened(value))
         return False
 
     return check
@@ -113,15 +120,30 @@ def _field(key: str, matchers: list[Any], where: str) -> Callable[[dict[str, Any
 
     def check(event: dict[str, Any]) -> bool:
         value = event.get(key, _MISSING)
-        present = value is not _MISSING and value != []
-        if existence is not None and present == existence:
+        leaves = [] if value is _MISSING else _leaves(value)
+        if existence is not None and bool(leaves) == existence:
             return True
-        if not present:
-            return False
-        values = value if isinstance(value, list) else [value]
-        return any(test(item) for item in values for test in tests)
+        return any(test(leaf) for leaf in leaves for test in tests)
 
     return check
+
+
+def _flattened(values: list[Any]) -> list[Any]:
+    """The items of an array, arrays within it flattened (Ruler crushes nested arrays)."""
+    items: list[Any] = []
+    for item in values:
+        if isinstance(item, list):
+            items += _flattened(item)
+        else:
+            items.append(item)
+    return items
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The leaf values a key holds: the value itself, or the scalars of its arrays."""
+    if isinstance(value, list):
+        return [item for item in _flattened(value) if not isinstance(item, dict)]
+    return [] if isinstance(value, dict) else [value]
 
 
 def _leaf(matcher: Any, where: str) -> Test:
@@ -167,8 +189,7 @@ def _text_test(argument: Any, where: str, kind: str, test: Callable[[str, str], 
 
 def _anything_but(argument: Any, where: str) -> Test:
     if isinstance(argument, dict):
-        inner = _leaf(argument, where)
-        return lambda value: isinstance(value, str) and not inner(value)
+        return _anything_but_text(argument, where)
     excluded = argument if isinstance(argument, list) else [argument]
     all_text = all(isinstance(v, str) for v in excluded)
     all_numbers = all(_is_number(v) for v in excluded)
@@ -178,6 +199,23 @@ def _anything_but(argument: Any, where: str) -> Test:
         )
     tests = [_leaf(value, where) for value in excluded]
     return lambda value: value is not None and not any(test(value) for test in tests)
+
+
+def _anything_but_text(argument: dict[str, Any], where: str) -> Test:
+    """`{"anything-but": {"prefix" | "suffix" | "equals-ignore-case" | "wildcard": ...}}`,
+    of one string or a list of them: a string that matches none of them."""
+    if len(argument) != 1:
+        raise PatternError(f"Only one key allowed in match expression at {where}")
+    ((kind, texts),) = argument.items()
+    if kind not in _ANYTHING_BUT_TEXT:
+        raise PatternError(f"Unsupported anything-but pattern: {kind} at {where}")
+    texts = texts if isinstance(texts, list) else [texts]
+    if not all(isinstance(text, str) for text in texts):
+        raise PatternError(f"{kind} match pattern must be a string at {where}")
+    if kind in ("prefix", "suffix") and "" in texts:
+        raise PatternError(f"Null prefix/suffix not allowed at {where}")
+    tests = [_leaf({kind: text}, where) for text in texts]
+    return lambda value: isinstance(value, str) and not any(test(value) for test in tests)
 
 
 def _numeric(argument: Any, where: str) -> Test:

@@ -19,6 +19,8 @@ SQS_BATCH_WITHOUT_WINDOW = 10  # more needs a batching window of 1 s or more
 # Settings of stream sources (Kinesis, DynamoDB Streams) that a queue has no use for.
 STARTING_POSITION = ("StartingPosition", "StartingPositionTimestamp")
 TRANSITIONAL = ("Creating", "Enabling", "Disabling", "Updating", "Deleting")
+# Filters per mapping: Lambda's default quota (AWS raises it to 10 on request).
+FILTER_LIMIT = 5
 
 
 def unrecognized_source() -> ServiceError:
@@ -86,8 +88,15 @@ def check_visibility(visibility: int, function_timeout: int) -> None:
 
 def filter_patterns(criteria: dict[str, Any] | None) -> list[str]:
     """The patterns of a FilterCriteria, each checked; Lambda's error for one that is not."""
+    entries = (criteria or {}).get("Filters") or []
+    if len(entries) > FILTER_LIMIT:
+        # AWS's wording for this quota is not known: the message says what is wrong.
+        raise invalid_parameter(
+            f"The number of filters ({len(entries)}) exceeds the limit of {FILTER_LIMIT} "
+            "filters per event source mapping."
+        )
     patterns = []
-    for entry in (criteria or {}).get("Filters") or []:
+    for entry in entries:
         text = entry.get("Pattern")
         try:
             if text is None:
