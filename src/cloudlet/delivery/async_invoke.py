@@ -237,9 +237,8 @@ class AsyncInvoker:
             await self._delete(event)
             return
         if self._expired(event, target, time.time()):
-            # An event that aged out before any attempt was made (it waited longer than its
-            # maximum age for the window) is recorded as throttled, as Lambda records events
-            # its pollers could not run in time.
+            # An event that aged out before any attempt was made (it waited in its row longer
+            # than its maximum age) waited for capacity: it is recorded as a throttled one.
             outcome = event.last or Outcome(429, error_message="Rate Exceeded.")
             await self._fail(event, target, EVENT_AGE_EXCEEDED, outcome)
             return
