@@ -39,10 +39,12 @@ def handler(event, context):
 """
 
 # A Lambda authorizer (TOKEN, or REQUEST reading X-Token): "allow" is allowed, "deny"
-# denied, "unauthorized" refused, "crash" fails.
+# denied, "unauthorized" refused, "crash" fails. Header names are matched in any case, as
+# REST APIs pass them as the client spelled them and HTTP APIs lower-cased.
 TOKEN_AUTHORIZER = """
 def handler(event, context):
-    token = event.get("authorizationToken") or event["headers"].get("x-token", "")
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    token = event.get("authorizationToken") or headers.get("x-token", "")
     if token == "unauthorized":
         raise Exception("Unauthorized")
     if token == "crash":

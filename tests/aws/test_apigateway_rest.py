@@ -153,7 +153,11 @@ def test_the_lambda_proxy_event(server, users_api):
     assert event["pathParameters"] == {"id": "42"}
     assert event["queryStringParameters"] == {"x": "2"}
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
-    assert event["multiValueHeaders"]["x-trace"] == ["t"]
+    # REST APIs hand functions header names as the client spelled them, and their own
+    # headers in their usual spelling.
+    assert event["headers"]["X-Trace"] == "t" and event["multiValueHeaders"]["X-Trace"] == ["t"]
+    assert "x-trace" not in event["headers"]
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
     assert event["stageVariables"] == {"table": "users"}
     assert event["body"] is None and event["isBase64Encoded"] is False
     context = event["requestContext"]

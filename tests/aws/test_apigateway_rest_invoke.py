@@ -144,9 +144,9 @@ def test_repeated_headers_and_parameters_keep_every_value(server, rest, echo):
         [("X-Multi", "a"), ("X-Multi", "b, c"), ("X-One", "1")],
     )
     event = answer.json()
-    assert event["headers"]["x-multi"] == "b, c"
-    assert event["multiValueHeaders"]["x-multi"] == ["a", "b, c"]
-    assert event["multiValueHeaders"]["x-one"] == ["1"]
+    assert event["headers"]["X-Multi"] == "b, c"
+    assert event["multiValueHeaders"]["X-Multi"] == ["a", "b, c"]
+    assert event["multiValueHeaders"]["X-One"] == ["1"]
     assert event["queryStringParameters"] == {"q": "2", "one": "x"}
     assert event["multiValueQueryStringParameters"] == {"q": ["1", "2"], "one": ["x"]}
 

@@ -19,6 +19,9 @@ class Request:
     client: str = ""
     # Headers sent on more than one line: every value, in order (None when none was).
     repeated: dict[str, list[str]] | None = None
+    # The spelling the client sent of header names that were not all lower-case (REST APIs
+    # hand functions the names as sent).
+    cased: dict[str, str] | None = None
 
     def header_values(self, name: str) -> list[str]:
         """Every value of a header (lower-case name), one per line it was sent on."""

@@ -101,6 +101,7 @@ class HttpConnection(asyncio.Protocol):
         self.url = b""
         self.headers: dict[str, str] = {}
         self.repeated: dict[str, list[str]] | None = None
+        self.cased: dict[str, str] | None = None
         self.body: list[bytes] = []
         self.size = 0
 
@@ -142,7 +143,12 @@ class HttpConnection(asyncio.Protocol):
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1").lower()
+        spelled = name.decode("latin-1")
+        key = spelled.lower()
+        if key != spelled:
+            if self.cased is None:
+                self.cased = {}
+            self.cased[key] = spelled
         text = value.decode("latin-1")
         if key in self.headers:
             self._repeat(key, text)
@@ -192,6 +198,7 @@ class HttpConnection(asyncio.Protocol):
             body,
             self.client,
             self.repeated,
+            self.cased,
         )
 
     # -- answering ---------------------------------------------------------------------------

@@ -38,6 +38,15 @@ def split_query(query_items: list[tuple[str, str]]) -> tuple[dict[str, str], dic
     return single, multi
 
 
+# How REST API events spell the headers API Gateway adds, unless the client sent them itself.
+_ADDED_SPELLING = {
+    "x-forwarded-for": "X-Forwarded-For",
+    "x-forwarded-proto": "X-Forwarded-Proto",
+    "x-forwarded-port": "X-Forwarded-Port",
+    "x-amzn-trace-id": "X-Amzn-Trace-Id",
+}
+
+
 def forwarded_headers(call: Call) -> dict[str, str]:
     """The request's headers with those API Gateway adds (`x-forwarded-*`)."""
     headers = dict(call.request.headers)
@@ -133,6 +142,10 @@ def event_v1(
         for name, values in request.repeated.items():
             headers[name] = values[-1]
             multi_headers[name] = values
+    if version is None:  # a REST API: header names as the client spelled them
+        spelling = {**_ADDED_SPELLING, **(request.cased or {})}
+        headers = {spelling.get(name, name): value for name, value in headers.items()}
+        multi_headers = {spelling.get(name, name): values for name, values in multi_headers.items()}
     event.update(
         resource=resource,
         path=call.decoded_path,
