@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.sqs import claims, rows
 from cloudlet.services.sqs.attributes import defaults, merged
 from cloudlet.services.sqs.fifo import SequenceNumbers, send
-from cloudlet.services.sqs.longpoll import Waiters
 from cloudlet.services.sqs.outgoing import prepare
 from cloudlet.services.sqs.registry import QueueRegistry
 from cloudlet.services.sqs.schema import MIGRATIONS
@@ -60,7 +60,7 @@ def test_an_expired_message_is_not_received_and_is_swept(registry):
     )
     assert [row.body for row in claim(registry, queue, T0 + RETENTION - 1)] == ["old"]
     assert claim(registry, queue, T0 + RETENTION + 1) == []
-    sweeper = Sweeper(registry.store, registry, Waiters(), 60.0)
+    sweeper = Sweeper(registry.store, registry, Wakeups(), 60.0)
     asyncio.run(sweeper.sweep(T0 + RETENTION + 1))
     assert count(registry, queue) == 0
 
@@ -77,7 +77,7 @@ def test_an_expired_fifo_head_gives_way_to_the_next_message_of_its_group(registr
             )
         )
     assert [row.body for row in claim(registry, queue, T0 + RETENTION + 1)] == ["new"]
-    sweeper = Sweeper(registry.store, registry, Waiters(), 60.0)
+    sweeper = Sweeper(registry.store, registry, Wakeups(), 60.0)
     asyncio.run(sweeper.sweep(T0 + RETENTION + 1))
     assert count(registry, queue) == 1
 

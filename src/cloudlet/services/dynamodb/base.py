@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.base import Platform, RequestContext, Service
 from cloudlet.services.dynamodb.registry import TableRegistry
 from cloudlet.services.dynamodb.schema import MIGRATIONS
-from cloudlet.services.dynamodb.streams import StreamReader, StreamSignals
+from cloudlet.services.dynamodb.streams import StreamReader
 from cloudlet.services.dynamodb.tables import Table
 from cloudlet.services.dynamodb.throttling import Throttle
 
@@ -21,8 +22,8 @@ class DynamoBase(Service):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.registry = TableRegistry(self.store)
-        # The streams' hook for pollers inside cloudlet (see `streams`).
-        self.signals = StreamSignals()
+        # The streams' hook for pollers inside cloudlet: woken by stream ARN once a record commits.
+        self.signals: Wakeups[str] = Wakeups()
         self.stream_reader = StreamReader(self.store)
         # Checked as `self.throttle is not None` so that requests pay nothing when it is off.
         self.throttle = Throttle() if self.config.dynamodb_throttling else None

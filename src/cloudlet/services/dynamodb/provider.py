@@ -1,9 +1,9 @@
 """The DynamoDB provider: tables in memory (a cache of their rows), items in the store.
 
 `DynamoDBService` gathers the operations (see `operations/`) and runs the sweeper (TTL
-deletions, stream retention) beside them. `signals` is the streams' notification hook: see
-`streams.StreamSignals`; event source mappings read streams through the `Streams` port it
-registers (`stream_port.py`).
+deletions, stream retention) beside them. `signals` is the streams' notification hook
+(`Wakeups` by stream ARN, woken by the write that commits a record); event source mappings
+read streams through the `Streams` port it registers (`stream_port.py`).
 """
 
 from __future__ import annotations

@@ -3,22 +3,20 @@
 Each stream has one shard (see `services/dynamodbstreams`), closed once the stream is
 disabled. A position is a record's SequenceNumber; records are numbered from one counter for
 every stream, so the numbers of one stream grow but have gaps. Records come from
-`StreamReader`; readers wait on `StreamSignals`, set by the write that commits a record.
+`StreamReader`; readers wait on the service's `signals`, woken by the write that commits a record.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 import orjson
 
 from cloudlet.delivery.ports import ShardInfo, ShardRead, StreamInfo, StreamNotFound, StreamRecord
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.dynamodb.streams import (
     RETENTION_SECONDS,
     StreamReader,
-    StreamSignals,
     sequence_number,
     shard_id,
 )
@@ -28,7 +26,7 @@ _STREAM = "SELECT id, created, disabled, view_type FROM ddb_streams WHERE arn = 
 
 
 class DynamoStreams:
-    def __init__(self, store: Store, signals: StreamSignals, reader: StreamReader) -> None:
+    def __init__(self, store: Store, signals: Wakeups[str], reader: StreamReader) -> None:
         self.store = store
         self.signals = signals
         self.reader = reader
@@ -66,12 +64,11 @@ class DynamoStreams:
         return ShardRead(found, row[2] is not None)
 
     async def wait(self, arn: str, shard_id: str, after: str, timeout: float) -> bool:
-        changed = self.signals.changed(arn)  # before looking, so that no commit slips between
-        if (await self.reader.latest(arn) or 0) > _seq(after):
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), timeout)
-        return changed.is_set()
+        async def past_after() -> bool:
+            return (await self.reader.latest(arn) or 0) > _seq(after)
+
+        # Looked at once the wait is registered, so that no commit slips between.
+        return await self.signals.wait(arn, timeout, ready=past_after)
 
     async def _row(self, arn: str) -> Any:
         return await self.store.read(lambda tx: tx.execute(_STREAM, (arn,)).fetchone())

@@ -3,19 +3,17 @@
 A record is stored in AWS's format (the record GetRecords returns and a Lambda event
 carries) without its SequenceNumber, which is the row's `seq`, filled in when read.
 
-`StreamSignals` is the in-process notification hook: `changed(arn)` gives an asyncio.Event
-set as soon as a record for that stream has committed, so a poller (the stream event source
-mapping) waits on it instead of sleeping between polls; `StreamReader` reads the records:
+The service's `signals` (`delivery.wakeups.Wakeups`, by stream ARN) are woken as soon as a
+record for a stream has committed, so a poller (the stream event source mapping) waits on
+them instead of sleeping between polls; `StreamReader` reads the records:
 
-    event = dynamodb.signals.changed(stream_arn)
-    records = await dynamodb.stream_reader.records(stream_arn, after, limit)
-    if not records:
-        await asyncio.wait_for(event.wait(), timeout)   # woken by the next commit
+    async def found() -> bool:
+        return (await dynamodb.stream_reader.latest(stream_arn) or 0) > after
+    await dynamodb.signals.wait(stream_arn, timeout, ready=found)   # woken by the next commit
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import uuid
 from typing import Any
@@ -29,27 +27,6 @@ from cloudlet.store import Store, Tx
 RETENTION_SECONDS = 24 * 3600
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 SEQUENCE_DIGITS = 21
-
-
-class StreamSignals:
-    """One asyncio.Event per stream with waiters, set when the stream gets a record."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
-
-    def changed(self, stream_arn: str) -> asyncio.Event:
-        """An event set by the next record of `stream_arn` (take it before reading)."""
-        event = self._events.get(stream_arn)
-        if event is None:
-            event = self._events[stream_arn] = asyncio.Event()
-        return event
-
-    def notify(self, stream_arns: set[str]) -> None:
-        """Wake whoever waits on these streams (called once their records committed)."""
-        for arn in stream_arns:
-            event = self._events.pop(arn, None)
-            if event is not None:
-                event.set()
 
 
 def stream_label(now: float) -> str:

@@ -16,9 +16,10 @@ import time
 
 import orjson
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.dynamodb.registry import TableRegistry
 from cloudlet.services.dynamodb.storage import apply_change, prepare_change
-from cloudlet.services.dynamodb.streams import RETENTION_SECONDS, StreamSignals
+from cloudlet.services.dynamodb.streams import RETENTION_SECONDS
 from cloudlet.store import Store, Tx
 
 log = logging.getLogger("cloudlet.dynamodb")
@@ -35,7 +36,7 @@ class Sweeper:
         self,
         store: Store,
         registry: TableRegistry,
-        signals: StreamSignals,
+        signals: Wakeups[str],
         retention: float = RETENTION_SECONDS,
     ) -> None:
         self.store = store
@@ -84,7 +85,8 @@ class Sweeper:
                     streams.add(stream)
             return streams
 
-        self.signals.notify(await self.store.write(delete))
+        for stream in await self.store.write(delete):
+            self.signals.wake(stream)
         return len(expired)
 
     async def trim(self, now: float) -> None:

@@ -15,9 +15,9 @@ Both cost nothing on the write path while nobody waits or listens.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.kinesis import sequence
 from cloudlet.services.kinesis.names import parse_stream_arn, shard_index
 from cloudlet.services.kinesis.streams import Shard, Stream
@@ -29,7 +29,7 @@ Lookup = Callable[[str, str, str], Stream | None]
 class Arrivals:
     def __init__(self, lookup: Lookup) -> None:
         self._lookup = lookup  # (account, region, name) -> the stream, if it exists
-        self._waiting: dict[tuple[str, int], set[asyncio.Future[None]]] = {}
+        self._waiting: Wakeups[tuple[str, int]] = Wakeups()  # by stream ARN and shard index
         self._listeners: dict[str, list[Listener]] = {}
 
     async def wait(self, stream_arn: str, shard_id: str, after: str | None, timeout: float) -> bool:
@@ -47,19 +47,8 @@ class Arrivals:
                 return True
         else:
             seen = shard.committed
-        key = (stream_arn, shard.index)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(key, set()).add(future)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            pass
-        finally:
-            waiting = self._waiting.get(key)
-            if waiting is not None:
-                waiting.discard(future)
-                if not waiting:
-                    del self._waiting[key]
+        # Nothing awaits between the look above and the wait: no commit slips in between.
+        await self._waiting.wait((stream_arn, shard.index), timeout)
         return shard.committed > seen
 
     def listen(self, stream_arn: str, callback: Listener) -> Callable[[], None]:
@@ -77,12 +66,10 @@ class Arrivals:
 
     def notify(self, stream: Stream, shard: Shard) -> None:
         """`shard` of `stream` committed new records."""
-        if not self._waiting and not self._listeners:
+        if self._waiting.idle and not self._listeners:
             return
         arn = stream.arn
-        for future in self._waiting.pop((arn, shard.index), ()):
-            if not future.done():
-                future.set_result(None)
+        self._waiting.wake((arn, shard.index))
         for callback in list(self._listeners.get(arn, ())):
             callback(shard.id, shard.sequence_number(shard.committed, shard.newest_arrival))
 

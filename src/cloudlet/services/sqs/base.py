@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.base import Platform, RequestContext, Service
 from cloudlet.services.sqs.access import check_access
 from cloudlet.services.sqs.claims import DeadLetter
 from cloudlet.services.sqs.fifo import SequenceNumbers
-from cloudlet.services.sqs.longpoll import Waiters
 from cloudlet.services.sqs.queues import Queue
 from cloudlet.services.sqs.registry import QueueRegistry
 from cloudlet.services.sqs.rows import Destination
@@ -28,7 +28,7 @@ class SqsBase(Service):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.registry = QueueRegistry(self.store)
-        self.waiters = Waiters()
+        self.waiters: Wakeups[int] = Wakeups()  # long polls, by queue id
         self.sequences = SequenceNumbers()
         # Set when the server stops: long polls answer at once rather than hold it up.
         self.draining = False

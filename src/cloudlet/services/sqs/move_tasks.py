@@ -20,10 +20,10 @@ from typing import Any
 
 import orjson
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.sqs import rows
 from cloudlet.services.sqs.errors import invalid_parameter
 from cloudlet.services.sqs.fifo import SequenceNumbers
-from cloudlet.services.sqs.longpoll import Waiters
 from cloudlet.services.sqs.queues import Queue
 from cloudlet.services.sqs.registry import QueueRegistry
 from cloudlet.services.sqs.rows import COLUMNS, Destination, Row
@@ -96,7 +96,7 @@ class MoveTaskRunner:
         self,
         store: Store,
         registry: QueueRegistry,
-        waiters: Waiters,
+        waiters: Wakeups[int],
         sequences: SequenceNumbers,
     ) -> None:
         self.store = store

@@ -10,8 +10,8 @@ import asyncio
 import logging
 import time
 
+from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.sqs import fifo, rows
-from cloudlet.services.sqs.longpoll import Waiters
 from cloudlet.services.sqs.registry import QueueRegistry
 from cloudlet.store import Store, Tx
 
@@ -24,7 +24,7 @@ SWEEP_BATCH = 5000
 
 class Sweeper:
     def __init__(
-        self, store: Store, registry: QueueRegistry, waiters: Waiters, deleted_window: float
+        self, store: Store, registry: QueueRegistry, waiters: Wakeups[int], deleted_window: float
     ) -> None:
         self.store = store
         self.registry = registry

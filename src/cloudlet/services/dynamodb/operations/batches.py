@@ -79,7 +79,8 @@ class BatchOperations(DynamoBase):
             return streams, units
 
         streams, units = await self.store.write(write)
-        self.signals.notify(streams)
+        for stream in streams:
+            self.signals.wake(stream)
         self._charge({table.name: table for table in tables.values()}, WRITE, units)
         return {"UnprocessedItems": unprocessed, **consumed(params, units)}
 

@@ -92,7 +92,7 @@ class ItemOperations(DynamoBase):
 
         change, stream = await self.store.write(write)
         if stream is not None:
-            self.signals.notify({stream})
+            self.signals.wake(stream)
         return change
 
     async def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

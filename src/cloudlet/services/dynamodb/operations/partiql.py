@@ -72,7 +72,7 @@ class PartiqlOperations(ReadOperations, TransactionOperations):
 
         stream = await self.store.write(write)
         if stream is not None:
-            self.signals.notify({stream})
+            self.signals.wake(stream)
         return {"Items": []}
 
     async def batch_execute_statement(

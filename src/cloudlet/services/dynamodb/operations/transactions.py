@@ -141,7 +141,8 @@ class TransactionOperations(DynamoBase):
             return answer, streams, units
 
         answer, streams, units = await self.store.write(write)
-        self.signals.notify(streams)
+        for stream in streams:
+            self.signals.wake(stream)
         self._charge(tables, WRITE, units)
         return answer
 
