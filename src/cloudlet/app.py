@@ -49,6 +49,7 @@ class Cloudlet:
             keep_alive=config.keep_alive,
             strict_runtimes=config.strict_runtimes,
             concurrency_limit=config.concurrency_limit,
+            tmpfs=config.tmpfs_storage,
         )
         self.platform = Platform(config, self.store, self.engine, self.logs)
         self.providers = [cls(self.platform) for cls in provider_classes()]

@@ -71,6 +71,9 @@ class Config:
     preload: tuple[str, ...] = ("boto3",)
     # Seconds an idle execution environment is kept warm before it is stopped.
     keep_alive: float = 300.0
+    # Mount a tmpfs of EphemeralStorage MB on each environment's temporary directory when
+    # running as root (off: only each file's size is limited, as when not root).
+    tmpfs_storage: bool = True
 
     @property
     def strict_auth(self) -> bool:
@@ -153,6 +156,8 @@ class Config:
             values["preload"] = parse_modules(env["CLOUDLET_PRELOAD"])
         if "CLOUDLET_KEEP_ALIVE" in env:
             values["keep_alive"] = _float(env["CLOUDLET_KEEP_ALIVE"], "CLOUDLET_KEEP_ALIVE")
+        if "CLOUDLET_TMPFS" in env:
+            values["tmpfs_storage"] = _flag(env["CLOUDLET_TMPFS"])
         account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
         values["credentials"] = tuple(
             parse_credentials(env.get("CLOUDLET_CREDENTIALS", ""), account)

@@ -14,6 +14,7 @@ import pytest
 from cloudlet.engine.engine import Engine
 from cloudlet.engine.environment import InvokeRequest
 from cloudlet.engine.spec import FunctionSpec
+from cloudlet.engine.storage import tmpfs_mounts_under
 
 CODE = """
 import os, sys, time
@@ -75,14 +76,16 @@ def make_spec(code_dir: Path, handler: str, *, timeout: float = 3) -> FunctionSp
     )
 
 
-def run(code_dir: Path, calls: list[tuple[str, dict]], **spec_args) -> tuple[list, list[str]]:
+def run(
+    code_dir: Path, calls: list[tuple[str, dict]], *, tmpfs: bool = True, **spec_args
+) -> tuple[list, list[str]]:
     lines: list[str] = []
 
     def sink(spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
         lines.extend(message for _, message in events)
 
     async def go() -> list:
-        engine = Engine(code_dir.parent / "state", sink)
+        engine = Engine(code_dir.parent / "state", sink, tmpfs=tmpfs)
         await engine.start()
         try:
             results = []
@@ -265,7 +268,9 @@ def test_account_concurrency_keeps_an_unreserved_pool():
     limits.acquire(scope, "third")
 
 
-@pytest.mark.parametrize("limiter", ["cgroup where possible", "resident memory poller"])
+@pytest.mark.parametrize(
+    "limiter", ["cgroup where possible", "cgroup beside a tmpfs", "resident memory poller"]
+)
 def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir, limiter, monkeypatch):
     from cloudlet.engine import engine
     from cloudlet.engine.memory import MemoryLimits
@@ -273,7 +278,8 @@ def test_exceeding_memory_size_kills_the_environment_as_lambda_does(code_dir, li
     if limiter == "resident memory poller":
         no_cgroups = code_dir.parent / "no-cgroups"
         monkeypatch.setattr(engine, "MemoryLimits", lambda: MemoryLimits(no_cgroups))
-    results, _ = run(code_dir, [("app.hog", {}), ("app.handler", {})])
+    tmpfs = limiter == "cgroup beside a tmpfs"
+    results, _ = run(code_dir, [("app.hog", {}), ("app.handler", {})], tmpfs=tmpfs)
     error = json.loads(results[0].payload)
     assert results[0].outcome == "crash"
     assert error["errorType"] == "Runtime.OutOfMemory"
@@ -343,47 +349,65 @@ def test_init_that_starts_threads_is_not_snapshotted(code_dir):
     assert all("Init Duration: " in line for line in lines if line.startswith("REPORT"))
 
 
-def test_files_cannot_outgrow_the_ephemeral_storage(code_dir):
+WRITER = """
+import errno, os, tempfile
+def handler(event, context):
+    written = []
+    for index in range(event["files"]):
+        path = os.path.join(tempfile.gettempdir(), f"file{index}")
+        try:
+            with open(path, "wb") as out:
+                out.write(b"x" * (event["mb"] * 1024 * 1024))
+        except OSError as error:
+            return {"written": written, "error": errno.errorcode[error.errno],
+                    "dir": tempfile.gettempdir()}
+        written.append(os.path.getsize(path))
+    return {"written": written, "dir": tempfile.gettempdir()}
+"""
+
+
+@pytest.mark.parametrize("tmpfs", [True, False], ids=["tmpfs", "per-file limit"])
+def test_the_temporary_directory_holds_the_ephemeral_storage(code_dir, tmpfs):
+    """As root, a tmpfs of its size: files add up to it (ENOSPC). Otherwise (forced here)
+    each file is limited alone (EFBIG), and several may add up past it."""
     from dataclasses import replace
 
-    (code_dir / "big.py").write_text(
-        "import os, tempfile\n"
-        "def handler(event, context):\n"
-        "    path = os.path.join(tempfile.gettempdir(), 'big')\n"
-        "    try:\n"
-        "        with open(path, 'wb') as out:\n"
-        "            out.write(b'x' * (event['mb'] * 1024 * 1024))\n"
-        "    except OSError as error:\n"
-        "        return {'error': error.strerror, 'dir': tempfile.gettempdir()}\n"
-        "    return {'written': os.path.getsize(path), 'dir': tempfile.gettempdir()}\n"
-    )
-    lines: list[str] = []
+    (code_dir / "writer.py").write_text(WRITER)
 
-    async def go() -> list:
-        engine = Engine(code_dir.parent / "state", lambda *a: None)
-        spec = replace(make_spec(code_dir, "big.handler"), ephemeral_storage=2)
+    async def go() -> tuple[list, str, list[str]]:
+        engine = Engine(code_dir.parent / "state", lambda *a: None, tmpfs=tmpfs)
+        spec = replace(make_spec(code_dir, "writer.handler"), ephemeral_storage=2)
         try:
-            return [
+            results = [
                 json.loads(
                     (
                         await engine.invoke(
                             spec,
-                            InvokeRequest(
-                                str(mb), json.dumps({"mb": mb}).encode(), spec.function_arn
-                            ),
+                            InvokeRequest(str(n), json.dumps(event).encode(), spec.function_arn),
                         )
                     ).payload
                 )
-                for mb in (1, 3)
+                for n, event in enumerate([{"files": 3, "mb": 1}, {"files": 1, "mb": 3}])
             ]
+            mounted = tmpfs_mounts_under(code_dir.parent / "tmp")
+            return results, engine.status()["ephemeral_storage"], mounted
         finally:
             await engine.stop()
 
-    small, large = asyncio.run(go())
-    assert small["written"] == 1024 * 1024
-    assert small["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
-    assert large["error"] == "File too large"
-    assert not lines
+    (several, one_large), enforcement, mounted = asyncio.run(go())
+    assert several["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
+    if tmpfs:
+        assert enforcement == "tmpfs per environment"
+        assert mounted == [several["dir"]]
+        # the third file finds the directory full
+        assert (several["written"], several["error"]) == ([1024 * 1024] * 2, "ENOSPC")
+        assert one_large == {"written": [], "error": "ENOSPC", "dir": several["dir"]}
+    else:
+        assert enforcement == "per-file size limit"
+        assert mounted == []
+        assert several["written"] == [1024 * 1024] * 3 and "error" not in several
+        assert (one_large["written"], one_large["error"]) == ([], "EFBIG")
+    assert tmpfs_mounts_under(code_dir.parent / "tmp") == []  # detached when stopped
 
 
 def test_a_generator_handler_streams_its_chunks_as_they_are_produced(code_dir):

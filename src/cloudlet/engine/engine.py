@@ -13,7 +13,6 @@ import functools
 import itertools
 import logging
 import os
-import shutil
 import signal
 import socket
 import time
@@ -42,6 +41,7 @@ from cloudlet.engine.runtimes import (
     runtime_command,
 )
 from cloudlet.engine.spec import FunctionSpec
+from cloudlet.engine.storage import EphemeralStorage
 from cloudlet.engine.zygote import TemplateRefused, Zygote
 
 log = logging.getLogger("cloudlet.engine")
@@ -93,6 +93,7 @@ class Engine:
         strict_runtimes: bool = False,
         concurrency_limit: int = 1000,
         snapshot_all: bool = False,
+        tmpfs: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.log_sink = log_sink
@@ -109,6 +110,8 @@ class Engine:
         self.concurrency = Concurrency(concurrency_limit)
         self.records: deque[InvocationRecord] = deque(maxlen=RECORDS_KEPT)
         self.memory = MemoryLimits()
+        # Each environment's temporary directory: a tmpfs of its size where we may mount one.
+        self.storage = EphemeralStorage(state_dir, tmpfs=tmpfs)
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
         # Provisioned environments stay in their pool, busy or idle, and are never reaped; one
         # that dies is replaced, so the pool keeps the size and revision asked for last.
@@ -134,14 +137,16 @@ class Engine:
             "snapshots": len(self.templates),
             "recent_invocations": len(starts),
             "recent_cold_starts": starts.count("cold") + starts.count("restore"),
+            "ephemeral_storage": self.storage.enforcement,
             **({"runtime_warnings": dict(self.warnings)} if self.warnings else {}),
         }
 
     async def stop(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
-        for environment in list(self.by_pid.values()):
-            environment.kill()
+        for environment in self._environments():
+            self._retire(environment)
+        self.idle.clear()
         self.provisioned.clear()
         self._provisioned_wanted.clear()
         for template in self.templates.values():
@@ -151,6 +156,12 @@ class Engine:
             zygote.close()
         self.zygotes.clear()
         self.memory.close()
+        self.storage.close()
+
+    def _environments(self) -> set[Environment]:
+        """Every environment not retired yet: running, or dead but still pooled."""
+        pooled = [e for pools in (self.idle, self.provisioned) for p in pools.values() for e in p]
+        return {*self.by_pid.values(), *pooled}
 
     # -- invoking -----------------------------------------------------------------------------
 
@@ -326,14 +337,18 @@ class Engine:
     async def _make_snapshot(self, spec: FunctionSpec, interpreter: Interpreter) -> Zygote | None:
         key = (spec.key, spec.revision)
         base = await self._zygote(interpreter)
-        stream = spec.log_stream_name(f"snapshot-{next(self._ids):08x}")
+        name = f"snapshot-{os.getpid():x}{next(self._ids):08x}"
+        stream = spec.log_stream_name(name)
         log_read, log_write = os.pipe()
         pipe = LogPipe(log_read, lambda events: self.log_sink(spec, stream, events))
+        tmp = spec.tmp_path(name)  # where the init writes; each fork then has its own
+        max_file_bytes = self.storage.prepare(tmp, spec.ephemeral_storage)
         try:
             template = await base.template(
-                spec.bootstrap_spec(f"snapshot-{os.getpid():x}"), log_write, INIT_TIMEOUT
+                spec.bootstrap_spec(name, max_file_bytes), log_write, INIT_TIMEOUT
             )
         except TemplateRefused as refused:
+            self.storage.release(tmp)
             pipe.drain()
             pipe.close()
             self.unsnapshottable[key] = str(refused)
@@ -341,9 +356,17 @@ class Engine:
             note = f"[WARNING] cloudlet: no SnapStart snapshot ({refused}): each environment"
             self.log_sink(spec, stream, [(int(time.time() * 1000), note + " runs the init")])
             return None
+        except BaseException:
+            self.storage.release(tmp)
+            raise
         finally:
             os.close(log_write)
-        template.on_close = pipe.close
+
+        def closed() -> None:
+            pipe.close()
+            self.storage.release(tmp)
+
+        template.on_close = closed
         self.templates[key] = template
         log.info(
             "snapshot of %s taken after an init of %.1f ms", spec.function_name, template.init_ms
@@ -356,8 +379,7 @@ class Engine:
 
     def _forget(self, environment: Environment) -> None:
         # by_pid keeps the environment until its exit is reported (see _on_exit).
-        tmp = environment.spec.tmp_path(environment.id)
-        shutil.rmtree(tmp, ignore_errors=True)
+        self.storage.release(environment.spec.tmp_path(environment.id))
 
     # -- environments -----------------------------------------------------------------------
 
@@ -366,6 +388,8 @@ class Engine:
         environment = Environment(spec, f"{os.getpid():x}{next(self._ids):08x}", self.log_sink)
         python = spec.runtime.startswith("python")
         await environment.start(self._launch_python if python else self._launch_process)
+        if environment.init_error is not None:
+            self._forget(environment)  # its process is gone, and nothing will reuse it
         return environment
 
     async def _launch_python(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
@@ -379,17 +403,20 @@ class Engine:
             environment.restored = True
         else:
             zygote = await self._zygote(interpreter)
+        max_file_bytes = self.storage.prepare(spec.tmp_path(environment.id), spec.ephemeral_storage)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            spec = environment.spec.bootstrap_spec(environment.id)
-            pid = await zygote.spawn(spec, theirs.fileno(), log_fd)
+            assignment = spec.bootstrap_spec(environment.id, max_file_bytes)
+            pid = await zygote.spawn(assignment, theirs.fileno(), log_fd)
         except BaseException:
             ours.close()
+            self.storage.release(spec.tmp_path(environment.id))
             raise
         finally:
             theirs.close()
         self.by_pid[pid] = environment
-        self.memory.attach(pid, environment.id, environment.spec.memory_size)
+        tmpfs = spec.ephemeral_storage if max_file_bytes is None else 0
+        self.memory.attach(pid, environment.id, spec.memory_size, tmpfs)
         return pid, await SocketChannel.open(ours)
 
     async def _launch_process(self, environment: Environment, log_fd: int) -> tuple[int, Channel]:
@@ -399,7 +426,7 @@ class Engine:
         channel = RuntimeApiChannel()
         address = await channel.listen()
         env = {**spec.process_environment(environment.id), "AWS_LAMBDA_RUNTIME_API": address}
-        os.makedirs(env["TMPDIR"], exist_ok=True)
+        max_file_bytes = self.storage.prepare(env["TMPDIR"], spec.ephemeral_storage)
         try:
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -409,7 +436,7 @@ class Engine:
                 stdout=log_fd,
                 stderr=log_fd,
                 start_new_session=True,
-                preexec_fn=functools.partial(limit_file_size, spec.ephemeral_storage * 1024 * 1024),
+                preexec_fn=functools.partial(limit_file_size, max_file_bytes),
             )
         except OSError as error:
             channel.close()
@@ -417,7 +444,8 @@ class Engine:
                 "Runtime.InvalidEntrypoint", f"Error: fork/exec {command[0]}: {error.strerror}"
             ) from None
         self.by_pid[process.pid] = environment
-        self.memory.attach(process.pid, environment.id, spec.memory_size)
+        tmpfs = spec.ephemeral_storage if max_file_bytes is None else 0
+        self.memory.attach(process.pid, environment.id, spec.memory_size, tmpfs)
         task = asyncio.create_task(self._watch(process))
         self._watchers.add(task)
         task.add_done_callback(self._watchers.discard)

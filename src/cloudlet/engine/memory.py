@@ -4,7 +4,8 @@ Where cloudlet may create memory cgroups (v2, or v1's memory hierarchy), each en
 gets one limited to its MemorySize and the kernel kills it on excess. Moving a process into
 a cgroup can take over 10 ms, so it happens on a background thread, off the cold start's
 path: the limit applies a few milliseconds after the process starts. Elsewhere a poller
-reads the resident size of busy environments every 50 ms and kills those over their limit.
+reads the resident size of busy environments every 50 ms and kills those over their limit
+(also, beside the cgroup, where an environment's temporary directory is a tmpfs: see attach).
 Either way the invocation ends as on Lambda: `Runtime.OutOfMemory`, "Runtime exited with
 error: signal: killed"; `out_of_memory` tells such a kill from any other.
 """
@@ -36,13 +37,21 @@ class MemoryLimits:
         if self.cgroups is None:
             log.info("memory limits: no writable cgroup, polling resident memory instead")
 
-    def attach(self, pid: int, name: str, megabytes: int) -> None:
-        """Limit process `pid` (and what it starts) to `megabytes`."""
+    def attach(self, pid: int, name: str, megabytes: int, tmpfs_megabytes: int = 0) -> None:
+        """Limit process `pid` (and what it starts) to `megabytes`.
+
+        A cgroup charges what the process writes to its tmpfs (`tmpfs_megabytes`, its
+        ephemeral storage) as its memory, and cannot reclaim it without swap, whereas Lambda
+        counts /tmp apart: the group is then allowed that much more, and the poller holds the
+        process's resident memory, which leaves such files out, to `megabytes`.
+        """
         self._loop = asyncio.get_running_loop()
+        limit = megabytes * 1024 * 1024
         if self.cgroups is not None:
-            self._cgroup_work.submit(self._join_cgroup, pid, name, megabytes * 1024 * 1024)
-        else:
-            self._poll_for(pid, megabytes * 1024 * 1024)
+            group_limit = limit + tmpfs_megabytes * 1024 * 1024
+            self._cgroup_work.submit(self._join_cgroup, pid, name, group_limit)
+        if self.cgroups is None or tmpfs_megabytes:
+            self._poll_for(pid, limit)
 
     def _join_cgroup(self, pid: int, name: str, limit: int) -> None:
         if self.cgroups is not None:
@@ -69,7 +78,7 @@ class MemoryLimits:
             self._loop.call_soon_threadsafe(self._poll_for, pid, limit)
 
     def _poll_for(self, pid: int, limit: int) -> None:
-        self.limits[pid] = limit
+        self.limits[pid] = min(limit, self.limits.get(pid, limit))  # the process's own first
         if self._poller is None:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
 

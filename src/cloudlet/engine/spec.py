@@ -30,7 +30,7 @@ class FunctionSpec:
     tmp_dir: str  # parent of each environment's private temporary directory
     revision: str
     python: tuple[int, int] = (3, 11)
-    ephemeral_storage: int = 512  # MB: the largest file the function may write
+    ephemeral_storage: int = 512  # MB: the size of its temporary directory (see storage.py)
     environment: dict[str, str] = field(default_factory=dict)
     credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
     initialization_type: str = "on-demand"  # or "provisioned-concurrency"
@@ -113,12 +113,13 @@ class FunctionSpec:
             env["AWS_SESSION_TOKEN"] = token
         return env
 
-    def bootstrap_spec(self, environment_id: str) -> dict[str, Any]:
-        """What the zygote's child needs to become this function's environment."""
+    def bootstrap_spec(self, environment_id: str, max_file_bytes: int | None) -> dict[str, Any]:
+        """What the zygote's child needs to become this function's environment; each file
+        it writes is kept under `max_file_bytes` (None: its directory is a tmpfs of its size)."""
         return {
             "env": self.process_environment(environment_id),
             "task_root": self.code_dir,
             "sys_path": self.python_sys_path(),
             "handler": self.handler,
-            "max_file_bytes": self.ephemeral_storage * 1024 * 1024,
+            "max_file_bytes": max_file_bytes,
         }

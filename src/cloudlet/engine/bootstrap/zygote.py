@@ -125,10 +125,9 @@ def take_identity(spec, log_fd):
         if path not in sys.path:
             sys.path.insert(0, path)
     tmp = spec["env"].get("TMPDIR")
-    if tmp:
+    if tmp:  # made by the server (a tmpfs of its size, where it may mount one)
         import tempfile
 
-        os.makedirs(tmp, exist_ok=True)
         tempfile.tempdir = tmp
     random.seed()
     # Write-through, so a log line is in the pipe before the result that follows it.
