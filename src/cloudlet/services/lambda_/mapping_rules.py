@@ -7,6 +7,7 @@ that depend on the source and on each other.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from cloudlet.delivery.filters import FilterCriteria
@@ -84,6 +85,25 @@ def check_visibility(visibility: int, function_timeout: int) -> None:
             f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
             f"{function_timeout} seconds"
         )
+
+
+def editable(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a mapping's configuration to change; none while it is in transition."""
+    if config["State"] in TRANSITIONAL:
+        raise in_use("update")
+    return copy.deepcopy(config)
+
+
+def apply_filter_criteria(config: dict[str, Any], request: dict[str, Any]) -> None:
+    """FilterCriteria as a create or an update gives it, checked (empty: none)."""
+    criteria = request.get("FilterCriteria")
+    if criteria is None:
+        return
+    patterns = filter_patterns(criteria)
+    if patterns:
+        config["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in patterns]}
+    else:
+        config.pop("FilterCriteria", None)
 
 
 def filter_patterns(criteria: dict[str, Any] | None) -> list[str]:

@@ -14,7 +14,6 @@ builds on these operations.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from cloudlet.delivery.filters import FilterCriteria
 from cloudlet.delivery.mapping_settings import MappingSettings
 from cloudlet.delivery.mapping_supervisor import MappingSupervisor, source_kind
 from cloudlet.delivery.ports import QueueInfo
+from cloudlet.delivery.stream_settings import StreamSettings
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.ids import random_uuid
 from cloudlet.services.base import Platform, RequestContext
@@ -30,10 +30,11 @@ from cloudlet.services.lambda_.core import LambdaCore
 from cloudlet.services.lambda_.mapping_rules import (
     DEFAULT_BATCH_SIZE,
     TRANSITIONAL,
+    apply_filter_criteria,
     check_queue_settings,
     check_visibility,
     duplicate,
-    filter_patterns,
+    editable,
     function_missing,
     in_use,
     mapping_not_found,
@@ -107,21 +108,13 @@ class MappingOperations(LambdaCore):
             raise queue_missing()
         check_visibility(queue.visibility_timeout, timeout)
         self._check_unique(ctx, config, duplicate)
-        enabled = request.get("Enabled") is not False
-        shown = "Creating" if enabled else "Disabled"
-        mapping = Mapping(ctx.account_id, ctx.region, config, enabled)
-        config["State"] = shown if self.state_delay > 0 else _settled_state(mapping)
-        await self.mapping_store.save(mapping)
-        self._mapping_changed(mapping)
-        return {**config, "State": shown}
+        return await self._save_created(ctx, request, config)
 
     async def update_event_source_mapping(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         current = self._find_mapping(ctx, request["UUID"])
-        if current.config["State"] in TRANSITIONAL:
-            raise in_use("update")
-        config = copy.deepcopy(current.config)
+        config = editable(current.config)
         for name in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes"):
             if request.get(name) is not None:
                 config[name] = request[name]
@@ -132,19 +125,7 @@ class MappingOperations(LambdaCore):
             if queue is not None:
                 check_visibility(queue.visibility_timeout, timeout)
             self._check_unique(ctx, config, duplicate)
-        enabled = current.enabled if request.get("Enabled") is None else request["Enabled"]
-        if enabled and not current.enabled:
-            shown = "Enabling"
-        elif current.enabled and not enabled:
-            shown = "Disabling"
-        else:
-            shown = "Updating"
-        config["LastModified"] = time.time()
-        mapping = Mapping(current.account, current.region, config, enabled)
-        config["State"] = shown if self.state_delay > 0 else _settled_state(mapping)
-        await self.mapping_store.save(mapping)
-        self._mapping_changed(mapping)
-        return {**config, "State": shown}
+        return await self._save_updated(current, request, config)
 
     async def get_event_source_mapping(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -237,6 +218,38 @@ class MappingOperations(LambdaCore):
         check_queue_settings(request, config, fifo)
         return queue
 
+    async def _save_created(
+        self, ctx: RequestContext, request: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Save a new mapping, checked: Creating, or Disabled when the request says so."""
+        enabled = request.get("Enabled") is not False
+        mapping = Mapping(ctx.account_id, ctx.region, config, enabled)
+        return await self._save_in_transition(mapping, "Creating" if enabled else "Disabled")
+
+    async def _save_updated(
+        self, current: Mapping, request: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Save `current` changed to `config`, checked: Enabling, Disabling or Updating."""
+        enabled = current.enabled if request.get("Enabled") is None else request["Enabled"]
+        if enabled and not current.enabled:
+            shown = "Enabling"
+        elif current.enabled and not enabled:
+            shown = "Disabling"
+        else:
+            shown = "Updating"
+        config["LastModified"] = time.time()
+        mapping = Mapping(current.account, current.region, config, enabled)
+        return await self._save_in_transition(mapping, shown)
+
+    async def _save_in_transition(self, mapping: Mapping, shown: str) -> dict[str, Any]:
+        """Save the mapping in the state `shown`, the one the answer gives; it stays there
+        for the state delay, or settles at once without one."""
+        config = mapping.config
+        config["State"] = shown if self.state_delay > 0 else _settled_state(mapping)
+        await self.mapping_store.save(mapping)
+        self._mapping_changed(mapping)
+        return {**config, "State": shown}
+
     def _mapping_changed(self, mapping: Mapping) -> None:
         if self.state_delay > 0:
             self.background(self._settle_mapping(mapping))
@@ -258,20 +271,14 @@ class MappingOperations(LambdaCore):
     def _poll_or_not(self, mapping: Mapping) -> None:
         """Poll for the mapping if it is enabled, else not."""
         if mapping.enabled:
-            self.supervisor.run(_settings(mapping))
+            self.supervisor.run(mapping_settings(mapping))
         else:
             self.supervisor.halt(mapping.uuid)
 
 
 def _apply_options(config: dict[str, Any], request: dict[str, Any]) -> None:
     """FilterCriteria and ScalingConfig as a create or update gives them (empty: none)."""
-    criteria = request.get("FilterCriteria")
-    if criteria is not None:
-        patterns = filter_patterns(criteria)
-        if patterns:
-            config["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in patterns]}
-        else:
-            config.pop("FilterCriteria", None)
+    apply_filter_criteria(config, request)
     scaling = request.get("ScalingConfig")
     if scaling is not None:
         if scaling.get("MaximumConcurrency"):
@@ -288,7 +295,8 @@ def _unqualified(mapping: Mapping) -> str:
     return ":".join(mapping.config["FunctionArn"].split(":")[:7])
 
 
-def _settings(mapping: Mapping) -> MappingSettings:
+def mapping_settings(mapping: Mapping, stream: StreamSettings | None = None) -> MappingSettings:
+    """What a poller knows of the mapping (`stream`: what a stream's poller knows more)."""
     config = mapping.config
     patterns = [f["Pattern"] for f in (config.get("FilterCriteria") or {}).get("Filters", [])]
     return MappingSettings(
@@ -301,4 +309,5 @@ def _settings(mapping: Mapping) -> MappingSettings:
         (config.get("ScalingConfig") or {}).get("MaximumConcurrency"),
         "ReportBatchItemFailures" in config["FunctionResponseTypes"],
         FilterCriteria(patterns) if patterns else None,
+        stream,
     )

@@ -10,11 +10,9 @@ follows what the poller reports ("OK", "PROBLEM: ...").
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
-from cloudlet.delivery.filters import FilterCriteria
 from cloudlet.delivery.mapping_settings import MappingSettings
 from cloudlet.delivery.mapping_supervisor import source_kind
 from cloudlet.delivery.ports import Streams
@@ -22,9 +20,9 @@ from cloudlet.delivery.stream_poller import streams_port
 from cloudlet.delivery.stream_settings import StreamSettings
 from cloudlet.ids import random_uuid
 from cloudlet.services.base import RequestContext
-from cloudlet.services.lambda_.mapping_rules import TRANSITIONAL, filter_patterns, in_use
+from cloudlet.services.lambda_.mapping_rules import apply_filter_criteria, editable
 from cloudlet.services.lambda_.mapping_store import Mapping
-from cloudlet.services.lambda_.mappings import MappingOperations
+from cloudlet.services.lambda_.mappings import MappingOperations, mapping_settings
 from cloudlet.services.lambda_.stream_mapping_rules import (
     DEFAULT_BATCH_SIZE,
     NOTHING_YET,
@@ -80,7 +78,7 @@ class StreamMappingOperations(MappingOperations):
         if config["StartingPosition"] == "AT_TIMESTAMP":
             timestamp = request["StartingPositionTimestamp"].timestamp()
             config["StartingPositionTimestamp"] = timestamp
-        _apply_filters(config, request)
+        apply_filter_criteria(config, request)
         config["FunctionArn"], _ = self._mapping_target(ctx, request["FunctionName"])
         streams = streams_port(self.platform.ports, source_arn)
         if streams is None or await streams.describe(source_arn) is None:
@@ -88,14 +86,8 @@ class StreamMappingOperations(MappingOperations):
         check_destination(self.platform.ports, on_failure(config))
         self._check_unique(ctx, config, duplicate)
         positions = await _starting_positions(streams, source_arn, config, timestamp)
-        enabled = request.get("Enabled") is not False
-        shown = "Creating" if enabled else "Disabled"
-        mapping = Mapping(ctx.account_id, ctx.region, config, enabled)
-        config["State"] = shown if self.state_delay > 0 else _settled(mapping)
         await self.supervisor.checkpoints.seed(uuid, positions)
-        await self.mapping_store.save(mapping)
-        self._mapping_changed(mapping)
-        return {**config, "State": shown}
+        return await self._save_created(ctx, request, config)
 
     async def update_event_source_mapping(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -103,30 +95,16 @@ class StreamMappingOperations(MappingOperations):
         current = self._find_mapping(ctx, request["UUID"])
         if source_kind(current.config["EventSourceArn"]) not in STREAM_KINDS:
             return await super().update_event_source_mapping(ctx, request)
-        if current.config["State"] in TRANSITIONAL:
-            raise in_use("update")
-        config = copy.deepcopy(current.config)
+        config = editable(current.config)
         apply_settings(config, request)
         if request.get("FunctionResponseTypes") is not None:
             config["FunctionResponseTypes"] = request["FunctionResponseTypes"]
-        _apply_filters(config, request)
+        apply_filter_criteria(config, request)
         if request.get("FunctionName") is not None:
             config["FunctionArn"], _ = self._mapping_target(ctx, request["FunctionName"])
             self._check_unique(ctx, config, duplicate)
         check_destination(self.platform.ports, on_failure(config))
-        enabled = current.enabled if request.get("Enabled") is None else request["Enabled"]
-        if enabled and not current.enabled:
-            shown = "Enabling"
-        elif current.enabled and not enabled:
-            shown = "Disabling"
-        else:
-            shown = "Updating"
-        config["LastModified"] = time.time()
-        mapping = Mapping(current.account, current.region, config, enabled)
-        config["State"] = shown if self.state_delay > 0 else _settled(mapping)
-        await self.mapping_store.save(mapping)
-        self._mapping_changed(mapping)
-        return {**config, "State": shown}
+        return await self._save_updated(current, request, config)
 
     async def delete_event_source_mapping(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -152,7 +130,6 @@ class StreamMappingOperations(MappingOperations):
 
     def _stream_settings(self, mapping: Mapping) -> MappingSettings:
         config = mapping.config
-        patterns = [f["Pattern"] for f in (config.get("FilterCriteria") or {}).get("Filters", [])]
 
         def report(result: str) -> None:
             if self.mapping_store.mappings.get(mapping.uuid) is mapping:
@@ -171,29 +148,7 @@ class StreamMappingOperations(MappingOperations):
             report,
             self.config.stream_age_scale,
         )
-        return MappingSettings(
-            mapping.uuid,
-            config["EventSourceArn"],
-            config["FunctionArn"],
-            mapping.region,
-            config["BatchSize"],
-            config["MaximumBatchingWindowInSeconds"],
-            None,
-            "ReportBatchItemFailures" in config["FunctionResponseTypes"],
-            FilterCriteria(patterns) if patterns else None,
-            stream,
-        )
-
-
-def _apply_filters(config: dict[str, Any], request: dict[str, Any]) -> None:
-    criteria = request.get("FilterCriteria")
-    if criteria is None:
-        return
-    patterns = filter_patterns(criteria)
-    if patterns:
-        config["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in patterns]}
-    else:
-        config.pop("FilterCriteria", None)
+        return mapping_settings(mapping, stream)
 
 
 async def _starting_positions(
@@ -208,7 +163,3 @@ async def _starting_positions(
         shard.shard_id: await streams.position(arn, shard.shard_id, starting, timestamp)
         for shard in await streams.shards(arn)
     }
-
-
-def _settled(mapping: Mapping) -> str:
-    return "Enabled" if mapping.enabled else "Disabled"
