@@ -13,6 +13,7 @@ import binascii
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -42,6 +43,16 @@ _TOO_LARGE_RESPONSE = orjson.dumps(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An invocation as its request asks for it, checked, not yet run."""
+
+    function: Function
+    version: Version  # the one that runs (an alias's weights drawn)
+    invoked_arn: str  # qualified when the request's name or Qualifier was
+    payload: bytes  # `{}` when the request had none
+
+
 class InvokeOperations(LambdaCore):
     def __init__(self, platform: Platform) -> None:
         # The queue's table comes first: Lambda's migrations move older queued events into it.
@@ -66,36 +77,22 @@ class InvokeOperations(LambdaCore):
         await super().stop()
 
     async def invoke(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        function, ref = self.lookup(ctx, request["FunctionName"], request.get("Qualifier"))
         kind = request.get("InvocationType") or "RequestResponse"
-        payload = request.get("Payload") or b""
-        if kind == "Event" and len(payload) > EVENT_PAYLOAD_LIMIT:
-            raise ServiceError(
-                "RequestEntityTooLargeException",
-                f"{len(payload)} byte payload is too large for the Event invocation type "
-                f"(limit {EVENT_PAYLOAD_LIMIT} bytes)",
-                status=413,
-            )
-        if len(payload) > SYNC_PAYLOAD_LIMIT:
-            raise request_too_large("InvokeFunction", SYNC_PAYLOAD_LIMIT)
-        check_json(payload)
-        version = self.pick(function, ref.qualifier)
-        check_invocable(version)
+        call = self.checked_call(ctx, request, "InvokeFunction", event=kind == "Event")
         if kind == "DryRun":
             return {"StatusCode": 204}
-        invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
         if kind == "Event":
             await self.async_invoker.put(
-                invoked_arn, payload or b"{}", ctx.request_id, ctx.trace_header
+                call.invoked_arn, call.payload, ctx.request_id, ctx.trace_header
             )
             return {"StatusCode": 202}
         want_tail = request.get("LogType") == "Tail"
         try:
             result = await self.run(
-                function,
-                version,
-                invoked_arn,
-                payload or b"{}",
+                call.function,
+                call.version,
+                call.invoked_arn,
+                call.payload,
                 request_id=ctx.request_id,
                 trace_header=ctx.trace_header,
                 client_context=decode_client_context(request.get("ClientContext")),
@@ -106,14 +103,36 @@ class InvokeOperations(LambdaCore):
         answer: dict[str, Any] = {
             "StatusCode": 200,
             "Payload": result.payload,
-            "ExecutedVersion": version.number,
+            "ExecutedVersion": call.version.number,
         }
         if result.function_error:
             answer["FunctionError"] = result.function_error
         if want_tail:
-            # The engine's tail is already Lambda's last 4 KB, cut between characters.
-            answer["LogResult"] = base64.b64encode(result.log_tail.encode()).decode("ascii")
+            answer["LogResult"] = log_result(result)
         return answer
+
+    def checked_call(
+        self, ctx: RequestContext, request: dict[str, Any], operation: str, event: bool = False
+    ) -> Call:
+        """What Invoke and InvokeWithResponseStream check before anything runs, in Lambda's
+        order: the function, the payload (its size under `operation`'s limit, or the smaller
+        one of Invoke's `event` type; JSON), the version that runs and whether it can."""
+        function, ref = self.lookup(ctx, request["FunctionName"], request.get("Qualifier"))
+        payload = request.get("Payload") or b""
+        if event and len(payload) > EVENT_PAYLOAD_LIMIT:
+            raise ServiceError(
+                "RequestEntityTooLargeException",
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {EVENT_PAYLOAD_LIMIT} bytes)",
+                status=413,
+            )
+        if len(payload) > SYNC_PAYLOAD_LIMIT:
+            raise request_too_large(operation, SYNC_PAYLOAD_LIMIT)
+        check_json(payload)
+        version = self.pick(function, ref.qualifier)
+        check_invocable(version)
+        invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
+        return Call(function, version, invoked_arn, payload or b"{}")
 
     async def run(
         self,
@@ -170,6 +189,12 @@ class InvokeOperations(LambdaCore):
                     return extra
             draw -= weight
         return self.resolve(function, qualifier)
+
+
+def log_result(result: InvokeResult) -> str:
+    """LogResult (LogType Tail): the engine's tail, already Lambda's last 4 KB cut between
+    characters, in base64."""
+    return base64.b64encode(result.log_tail.encode()).decode("ascii")
 
 
 def refusal(refused: InvokeRefused) -> ServiceError:

@@ -13,7 +13,6 @@ The same `start_stream` runs the function behind a streaming function URL (url_d
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,13 +21,10 @@ import orjson
 from cloudlet.delivery.ports import InvokeRefused
 from cloudlet.engine.environment import InvokeResult
 from cloudlet.services.base import RequestContext
-from cloudlet.services.lambda_.core import check_invocable
-from cloudlet.services.lambda_.errors import request_too_large
 from cloudlet.services.lambda_.invoke import (
-    SYNC_PAYLOAD_LIMIT,
     InvokeOperations,
-    check_json,
     decode_client_context,
+    log_result,
     refusal,
 )
 from cloudlet.services.lambda_.model import Function, Version
@@ -69,22 +65,15 @@ class StreamInvokeOperations(InvokeOperations):
     async def invoke_with_response_stream(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        function, ref = self.lookup(ctx, request["FunctionName"], request.get("Qualifier"))
-        payload = request.get("Payload") or b""
-        if len(payload) > SYNC_PAYLOAD_LIMIT:
-            raise request_too_large("InvokeWithResponseStream", SYNC_PAYLOAD_LIMIT)
-        check_json(payload)
-        version = self.pick(function, ref.qualifier)
-        check_invocable(version)
+        call = self.checked_call(ctx, request, "InvokeWithResponseStream")
         if request.get("InvocationType") == "DryRun":
             return {"StatusCode": 204}
-        invoked_arn = function.qualified_arn(ref.qualifier) if ref.qualifier else function.arn
         want_tail = request.get("LogType") == "Tail"
         invocation = self.start_stream(
-            function,
-            version,
-            invoked_arn,
-            payload or b"{}",
+            call.function,
+            call.version,
+            call.invoked_arn,
+            call.payload,
             request_id=ctx.request_id,
             trace_header=ctx.trace_header,
             client_context=decode_client_context(request.get("ClientContext")),
@@ -99,7 +88,7 @@ class StreamInvokeOperations(InvokeOperations):
             content_type = HTTP_INTEGRATION_TYPE if head.prelude is not None else STREAM_TYPE
         return {
             "StatusCode": 200,
-            "ExecutedVersion": version.number,
+            "ExecutedVersion": call.version.number,
             "ResponseStreamContentType": content_type,
             "EventStream": _events(invocation, head.raw, want_tail),
         }
@@ -129,7 +118,7 @@ async def _events(
     elif not result.streamed and result.payload:
         yield {"PayloadChunk": {"Payload": result.payload}}
     if want_tail:
-        complete["LogResult"] = base64.b64encode(result.log_tail.encode()).decode("ascii")
+        complete["LogResult"] = log_result(result)
     yield {"InvokeComplete": complete}
 
 
