@@ -53,6 +53,9 @@ class Config:
     async_age_scale: float = 1.0
     # The same for stream records and their event source mappings' MaximumRecordAgeInSeconds.
     stream_age_scale: float = 1.0
+    # How many times faster the temporary credentials STS issues run out: 900 makes
+    # AssumeRole's 15-minute minimum a second, for tests of expiry.
+    sts_duration_scale: float = 1.0
     # Enforce the read and write capacity of DynamoDB's PROVISIONED tables, as AWS does.
     dynamodb_throttling: bool = False
     # How many times faster DynamoDB's windows pass: stream retention (24 hours) and
@@ -134,6 +137,10 @@ class Config:
             values["stream_age_scale"] = _float(
                 env["CLOUDLET_STREAM_AGE_SCALE"], "CLOUDLET_STREAM_AGE_SCALE"
             )
+        if "CLOUDLET_STS_DURATION_SCALE" in env:
+            values["sts_duration_scale"] = _float(
+                env["CLOUDLET_STS_DURATION_SCALE"], "CLOUDLET_STS_DURATION_SCALE"
+            )
         if "CLOUDLET_DYNAMODB_THROTTLING" in env:
             values["dynamodb_throttling"] = _flag(env["CLOUDLET_DYNAMODB_THROTTLING"])
         if "CLOUDLET_DYNAMODB_WINDOW_SCALE" in env:
@@ -185,6 +192,11 @@ class Config:
         if self.stream_age_scale <= 0:
             raise ConfigError(
                 f"CLOUDLET_STREAM_AGE_SCALE must be a positive number, not {self.stream_age_scale}"
+            )
+        if self.sts_duration_scale <= 0:
+            raise ConfigError(
+                "CLOUDLET_STS_DURATION_SCALE must be a positive number,"
+                f" not {self.sts_duration_scale}"
             )
         if self.concurrency_limit < UNRESERVED_MINIMUM:
             raise ConfigError(

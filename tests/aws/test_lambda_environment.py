@@ -21,7 +21,8 @@ import boto3
 NAMES = [
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
     "LAMBDA_TASK_ROOT", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+    "AWS_REGION",
 ]
 
 def handler(event, context):
@@ -34,6 +35,7 @@ def handler(event, context):
         "env": {name: os.environ.get(name) for name in NAMES},
         "code_in_task_root": os.path.isfile(os.path.join(root, "app.py")),
         "called_back": itself["FunctionArn"],
+        "caller": boto3.client("sts").get_caller_identity()["Arn"],
         "context": {
             "function_name": context.function_name,
             "function_version": context.function_version,
@@ -85,7 +87,10 @@ def test_a_function_sees_lambda_s_context_and_environment(lam, server, runtime_c
     stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
     assert stream == context["log_stream_name"] and STREAM.fullmatch(stream)
     assert seen["code_in_task_root"]
-    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")
+    # The execution role's session, as on AWS: temporary keys with their token.
+    assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert env["AWS_SECRET_ACCESS_KEY"] and env["AWS_SESSION_TOKEN"]
+    assert seen["caller"] == f"arn:aws:sts::000000000000:assumed-role/lambda-role/{name}"
     assert env["AWS_REGION"] == "us-east-1"
     assert urllib.parse.urlsplit(env["AWS_ENDPOINT_URL"]).port == server.port
     assert seen["called_back"] == arn  # boto3 inside the function reached cloudlet

@@ -61,13 +61,14 @@ def signed_headers(
     body: bytes = b"",
     key: str = "test",
     secret: str = "test",
+    token: str | None = None,
     region: str = "us-east-1",
     service: str = "lambda",
 ) -> dict[str, str]:
     """The headers of a SigV4 signature for a request to the function URL, as botocore signs."""
     netloc = urlsplit(url).netloc
     request = AWSRequest(method=method, url=f"http://{netloc}{path}", data=body)
-    SigV4Auth(Credentials(key, secret), service, region).add_auth(request)
+    SigV4Auth(Credentials(key, secret, token), service, region).add_auth(request)
     return {name: value for name, value in request.headers.items() if name.lower() != "host"}
 
 

@@ -35,3 +35,9 @@ def test_engine_settings_come_from_the_environment():
 def test_engine_settings_out_of_range_are_refused(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Config.from_env({name: value})
+
+
+def test_the_sts_duration_scale_must_be_positive():
+    assert Config.from_env({"CLOUDLET_STS_DURATION_SCALE": "900"}).sts_duration_scale == 900.0
+    with pytest.raises(ConfigError, match="CLOUDLET_STS_DURATION_SCALE must be a positive"):
+        Config.from_env({"CLOUDLET_STS_DURATION_SCALE": "0"})

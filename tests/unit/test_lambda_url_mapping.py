@@ -135,7 +135,7 @@ def test_text_that_is_not_utf8_is_base64():
 
 
 def test_a_signed_caller_is_the_events_account_and_authorizer():
-    caller = Caller("123456789012", "AKIDEXAMPLE")
+    caller = Caller("123456789012", "AKIDEXAMPLE", "arn:aws:iam::123456789012:root", "123456789012")
     event = url_event(request(), "abc", "r", "t", 1, caller)
     assert event["requestContext"]["accountId"] == "123456789012"
     assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == "AKIDEXAMPLE"

@@ -241,6 +241,42 @@ class Streams(Protocol):
         whether one is. Woken by the write that commits it, not by polling."""
 
 
+# -- sessions (STS) ---------------------------------------------------------------------------
+
+
+class SessionKey(Protocol):
+    """Temporary credentials STS issued: what signs requests, whom they act for, their end."""
+
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+    @property
+    def session_token(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def arn(self) -> str: ...  # arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+    @property
+    def user_id(self) -> str: ...  # ROLE_ID:SESSION
+    @property
+    def expires_at(self) -> float: ...  # seconds since the epoch
+
+
+class Sessions(Protocol):
+    """STS, for the services that act as a role (Lambda runs a function as its execution
+    role) and for the doors that verify signatures themselves (function URLs)."""
+
+    async def assume(
+        self, account_id: str, role_arn: str, session_name: str, duration: int
+    ) -> SessionKey:
+        """Credentials for `role_arn` in `account_id`, as a service assumes the role on its
+        own (no caller, no trust check), lasting `duration` seconds. Stored durably."""
+
+    def temporary_key(self, access_key_id: str) -> SessionKey | None:
+        """The key STS issued as `access_key_id`, expired or not; None if it never did."""
+
+
 @dataclass
 class Ports:
     """The registry: one slot per service that others use; None until its provider is built."""
@@ -249,3 +285,4 @@ class Ports:
     queues: Queues | None = None
     kinesis: Streams | None = None
     dynamodb_streams: Streams | None = None
+    sessions: Sessions | None = None

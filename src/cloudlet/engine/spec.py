@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,10 @@ class FunctionSpec:
     python: tuple[int, int] = (3, 11)
     ephemeral_storage: int = 512  # MB: the size of its temporary directory (see storage.py)
     environment: dict[str, str] = field(default_factory=dict)
-    credentials: tuple[str, str, str] = ("test", "test", "")  # key, secret, session token
+    # The execution role's session: key, secret, session token ("test" keys and no token
+    # when nothing issued any); renewed (a new spec) from `credentials_renew_at` on.
+    credentials: tuple[str, str, str] = ("test", "test", "")
+    credentials_renew_at: float = math.inf
     initialization_type: str = "on-demand"  # or "provisioned-concurrency"
     # Fork environments from a snapshot taken after the init (SnapStart): the init runs once
     # per revision, not once per environment.

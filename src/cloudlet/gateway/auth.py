@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from cloudlet.config import Config
+from cloudlet.config import Config, Credential
 from cloudlet.gateway.auth_errors import Dialect, S3Dialect, dialect_for
 from cloudlet.gateway.catalog import ServiceEntry
 from cloudlet.gateway.http import Request
@@ -32,13 +32,22 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """A configured key: the secret that signs requests and the account it acts for. It
-    never ends and takes no session token (STS's temporary keys have both)."""
+    """A configured key: the secret that signs requests and the account it acts for, as
+    the account's root. It never ends and takes no session token (STS's temporary keys
+    have both)."""
 
     secret_access_key: str
     account_id: str
     session_token: str | None = None
     expires_at: float | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:root"
+
+    @property
+    def user_id(self) -> str:
+        return self.account_id
 
 
 class Key(Protocol):
@@ -52,10 +61,49 @@ class Key(Protocol):
     def session_token(self) -> str | None: ...
     @property
     def expires_at(self) -> float | None: ...
+    @property
+    def arn(self) -> str: ...  # who the key is, as GetCallerIdentity names it
+    @property
+    def user_id(self) -> str: ...
 
 
 # Finds a temporary key (as STS AssumeRole issues them) by its access key id.
 KeyLookup = Callable[[str], Key | None]
+
+
+class Keyring:
+    """The keys strict mode accepts: the configured ones, and the temporary ones STS
+    issued (found through `temporary_keys`, in memory: no store read per request)."""
+
+    def __init__(
+        self, credentials: Sequence[Credential], temporary_keys: Sequence[KeyLookup] = ()
+    ) -> None:
+        self.keys: dict[str, Key] = {
+            c.access_key_id: SigningKey(c.secret_access_key, c.account_id) for c in credentials
+        }
+        self.temporary_keys = list(temporary_keys)
+
+    def key_for(self, signature: Signature) -> Key:
+        """The key that must have made `signature`: known, with its own session token (or
+        none), and not expired; else raise `Refusal`."""
+        key = self._key(signature.access_key_id)
+        if key is None:
+            raise Refusal(Reason.UNKNOWN_KEY, access_key_id=signature.access_key_id)
+        if not _same_token(key.session_token, signature.security_token):
+            raise Refusal(Reason.BAD_TOKEN)
+        if key.expires_at is not None and time.time() >= key.expires_at:
+            raise Refusal(Reason.EXPIRED_TOKEN)
+        return key
+
+    def _key(self, access_key_id: str) -> Key | None:
+        key = self.keys.get(access_key_id)
+        if key is not None:
+            return key
+        for lookup in self.temporary_keys:
+            key = lookup(access_key_id)
+            if key is not None:
+                return key
+        return None
 
 
 class Authenticator:
@@ -64,16 +112,15 @@ class Authenticator:
     def __init__(self, config: Config, services: Sequence[ServiceEntry] = ()) -> None:
         self.config = config
         self.strict = config.strict_auth
-        self.keys: dict[str, Key] = {
-            c.access_key_id: SigningKey(c.secret_access_key, c.account_id)
-            for c in config.credentials
-        }
         # A provider that issues temporary keys (STS) looks them up with `temporary_key`.
-        self.temporary_keys: list[KeyLookup] = [
-            lookup
-            for service in services
-            if (lookup := getattr(service.provider, "temporary_key", None)) is not None
-        ]
+        self.keyring = Keyring(
+            config.credentials,
+            [
+                lookup
+                for service in services
+                if (lookup := getattr(service.provider, "temporary_key", None)) is not None
+            ],
+        )
         self.anonymous = Identity(config.account_id, "", config.default_region)
         self._dialects: dict[tuple[str, str], Dialect | S3Dialect] = {}
 
@@ -102,13 +149,7 @@ class Authenticator:
     ) -> Identity:
         if signature is None:
             raise Refusal(Reason.MISSING)
-        key = self._key(signature.access_key_id)
-        if key is None:
-            raise Refusal(Reason.UNKNOWN_KEY, access_key_id=signature.access_key_id)
-        if not _same_token(key.session_token, signature.security_token):
-            raise Refusal(Reason.BAD_TOKEN)
-        if key.expires_at is not None and time.time() >= key.expires_at:
-            raise Refusal(Reason.EXPIRED_TOKEN)
+        key = self.keyring.key_for(signature)
         if signature.service != service.signing_name:
             raise Refusal(
                 Reason.MISMATCH,
@@ -116,16 +157,6 @@ class Authenticator:
             )
         verify(request, signature, key.secret_access_key)
         return Identity(key.account_id, signature.access_key_id, signature.region)
-
-    def _key(self, access_key_id: str) -> Key | None:
-        key = self.keys.get(access_key_id)
-        if key is not None:
-            return key
-        for lookup in self.temporary_keys:
-            key = lookup(access_key_id)
-            if key is not None:
-                return key
-        return None
 
     def _dialect(self, service: ServiceEntry, protocol: WireProtocol) -> Dialect | S3Dialect:
         key = (service.name, protocol.name)

@@ -78,7 +78,9 @@ class LambdaCore(Service):
         self.engine: Engine = platform.engine
         self.codes = CodeStore(self.config.state_dir / "lambda")
         self.registry = Registry(self.store)
-        self.execution = Execution(self.codes, self.engine, self.config.endpoint())
+        self.execution = Execution(
+            self.codes, self.engine, self.config.endpoint(), platform.ports.sessions
+        )
         self.state_delay = self.config.lambda_state_delay
         self.tasks: set[asyncio.Task[Any]] = set()
         self.provisioner = Provisioner(self.engine, self.execution, self.background)

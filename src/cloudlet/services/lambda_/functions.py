@@ -231,7 +231,9 @@ class FunctionOperations(LambdaCore):
     ) -> dict[str, Any]:
         """Store $LATEST's new configuration (and a version of it when publishing)."""
         previous = function.latest
-        latest = Version(config, code, layers, previous.changes + 1)
+        # The execution role's session carries over; execution.py takes a new one if the
+        # Role is another.
+        latest = Version(config, code, layers, previous.changes + 1, session=previous.session)
         shown = self.begin(latest)
         published = [self.new_version(function, "", source=latest)] if publish else []
         await self.registry.save(function, [latest, *published])

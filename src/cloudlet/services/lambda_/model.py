@@ -18,6 +18,7 @@ from cloudlet.services.lambda_.names import LATEST, function_arn
 
 if TYPE_CHECKING:
     from cloudlet.engine.spec import FunctionSpec
+    from cloudlet.services.lambda_.execution import RoleSession
 
 
 def timestamp(moment: float | None = None) -> str:
@@ -48,6 +49,8 @@ class Version:
     changes: int = 0
     # What the engine runs; rebuilt when the configuration changes (execution.py).
     spec: FunctionSpec | None = None
+    # Its execution role's session; kept across configuration updates until renewed.
+    session: RoleSession | None = None
     checked_at: float = 0.0  # when a local code directory was last looked at
     fingerprint: str = ""  # of the local code directory's files
 

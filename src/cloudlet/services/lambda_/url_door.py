@@ -54,7 +54,7 @@ _TOO_LARGE = (
 class FunctionUrlDoor:
     def __init__(self, lam: UrlConfigOperations) -> None:
         self.lam = lam
-        self.auth = UrlAuthenticator(lam.config)
+        self.auth = UrlAuthenticator(lam.config, lam.platform.ports.sessions)
         self.port = lam.config.port
 
     def claims(self, request: Request) -> bool:

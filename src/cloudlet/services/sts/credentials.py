@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import string
 from dataclasses import dataclass
@@ -37,3 +38,9 @@ def new_key(account_id: str, arn: str, user_id: str, expires_at: float) -> Tempo
         user_id=user_id,
         expires_at=expires_at,
     )
+
+
+def derived_role_id(role_arn: str) -> str:
+    """A role id (AROA and 17 characters) for a role IAM does not hold, the same each time."""
+    digest = hashlib.sha256(role_arn.encode()).digest()
+    return "AROA" + "".join(_KEY_ALPHABET[byte % len(_KEY_ALPHABET)] for byte in digest[:17])

@@ -1,6 +1,8 @@
 """The STS provider: GetCallerIdentity, and AssumeRole issuing temporary credentials.
 
 Issued keys live in the store and, for the authenticator's per-request lookups, in memory.
+The provider is also the `Sessions` port (delivery/ports.py): Lambda assumes execution roles
+through it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.validate import Problem, coral_message
 from cloudlet.services.base import RequestContext, Service
-from cloudlet.services.sts.credentials import TemporaryKey, new_key
+from cloudlet.services.sts.credentials import TemporaryKey, derived_role_id, new_key
 from cloudlet.services.sts.roles import find_role
 from cloudlet.services.sts.schema import MIGRATIONS
 from cloudlet.store import Tx
@@ -33,6 +35,7 @@ class SecurityTokenService(Service):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.platform.ports.sessions = self
         self.keys: dict[str, TemporaryKey] = {
             key.access_key_id: key
             for key in self.store.read_now(lambda tx: _load_keys(tx, time.time() - FORGET_AFTER))
@@ -88,11 +91,43 @@ class SecurityTokenService(Service):
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
         packed = _packed_policy_size(request.get("Policy"), request.get("PolicyArns") or [])
+        key = await self._issue(account, role.name, role.role_id, session, duration)
+        result: dict[str, Any] = {
+            "Credentials": {
+                "AccessKeyId": key.access_key_id,
+                "SecretAccessKey": key.secret_access_key,
+                "SessionToken": key.session_token,
+                "Expiration": key.expires_at,
+            },
+            "AssumedRoleUser": {"AssumedRoleId": key.user_id, "Arn": key.arn},
+        }
+        if packed is not None:
+            result["PackedPolicySize"] = packed
+        if request.get("SourceIdentity"):
+            result["SourceIdentity"] = request["SourceIdentity"]
+        return result
+
+    async def assume(
+        self, account_id: str, role_arn: str, session_name: str, duration: int
+    ) -> TemporaryKey:
+        """Credentials for `role_arn` as a service assumes it for its own work (Lambda, a
+        function's execution role): no caller, no trust policy. The role need not exist in
+        IAM (functions name their role without cloudlet checking it); its id is then one
+        derived from the ARN, stable across calls."""
+        role = await self.store.read(lambda tx: find_role(tx, account_id, role_arn))
+        name = role_arn.rsplit("/", 1)[-1]
+        role_id = role.role_id if role is not None else derived_role_id(role_arn)
+        return await self._issue(account_id, name, role_id, session_name, duration)
+
+    async def _issue(
+        self, account: str, role_name: str, role_id: str, session: str, duration: int
+    ) -> TemporaryKey:
+        """New credentials for a session of a role, committed before they are handed out."""
         key = new_key(
             account_id=account,
-            arn=f"arn:aws:sts::{account}:assumed-role/{role.name}/{session}",
-            user_id=f"{role.role_id}:{session}",
-            expires_at=float(int(time.time()) + duration),
+            arn=f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}",
+            user_id=f"{role_id}:{session}",
+            expires_at=time.time() + duration / self.config.sts_duration_scale,
         )
 
         def insert(tx: Tx) -> None:
@@ -112,20 +147,7 @@ class SecurityTokenService(Service):
 
         await self.store.write(insert)
         self.keys[key.access_key_id] = key
-        result: dict[str, Any] = {
-            "Credentials": {
-                "AccessKeyId": key.access_key_id,
-                "SecretAccessKey": key.secret_access_key,
-                "SessionToken": key.session_token,
-                "Expiration": key.expires_at,
-            },
-            "AssumedRoleUser": {"AssumedRoleId": key.user_id, "Arn": key.arn},
-        }
-        if packed is not None:
-            result["PackedPolicySize"] = packed
-        if request.get("SourceIdentity"):
-            result["SourceIdentity"] = request["SourceIdentity"]
-        return result
+        return key
 
     def _live_key(self, access_key_id: str) -> TemporaryKey | None:
         key = self.keys.get(access_key_id)
