@@ -18,6 +18,7 @@ from cloudlet.gateway.http import Request, Response
 from cloudlet.issuer import LocalIssuer
 from cloudlet.services.apigateway.answers import PAYLOAD_LIMIT, message
 from cloudlet.services.apigateway.calls import Call
+from cloudlet.services.apigateway.compiled import CompiledDeployments
 from cloudlet.services.apigateway.core import SNAPSHOT
 from cloudlet.services.apigateway.integrations import (
     EventTooLarge,
@@ -26,6 +27,7 @@ from cloudlet.services.apigateway.integrations import (
     function_arn,
     http_proxy,
     invoke_function,
+    proxy_url,
     with_stage_variables,
 )
 from cloudlet.services.apigateway.invocation_url import api_target
@@ -67,6 +69,14 @@ class Deployed:
     binary_types: tuple[str, ...]
 
 
+def _compile(snapshot: dict[str, Any]) -> Deployed:
+    return Deployed(
+        build(snapshot["resources"]),
+        snapshot["authorizers"],
+        tuple(snapshot.get("binaryMediaTypes") or ()),
+    )
+
+
 def _binary(content_type: str, types: tuple[str, ...]) -> bool:
     kind = content_type.partition(";")[0].strip().lower()
     return bool(kind) and any(fnmatch.fnmatch(kind, pattern.lower()) for pattern in types)
@@ -75,7 +85,7 @@ def _binary(content_type: str, types: tuple[str, ...]) -> bool:
 class RestApiDoor:
     def __init__(self, service: RestApiCore) -> None:
         self.service = service
-        self.compiled: dict[tuple[str, str], Deployed] = {}
+        self.compiled = CompiledDeployments(_compile)
         self.buckets = Buckets()
         self.cache = ResultCache()
         self.quotas: dict[tuple[str, str, int], int] = {}
@@ -110,24 +120,10 @@ class RestApiDoor:
         call = Call(
             request, key[0], key[1], api_id, stage_name, "/" + rest, stage.get("variables") or {}
         )  # type: ignore[index]
-        response = await self._answer(call, stage, self._deployed(api_id, deployment))
+        deployed = self.compiled.get(api_id, deployment["id"], deployment[SNAPSHOT])
+        response = await self._answer(call, stage, deployed)
         response.headers.append(("x-amzn-requestid", call.request_id))
         return response
-
-    def _deployed(self, api_id: str, deployment: dict[str, Any]) -> Deployed:
-        cache_key = (api_id, deployment["id"])
-        deployed = self.compiled.get(cache_key)
-        if deployed is None:
-            if len(self.compiled) > 256:
-                self.compiled.clear()
-            snapshot = deployment[SNAPSHOT]
-            deployed = Deployed(
-                build(snapshot["resources"]),
-                snapshot["authorizers"],
-                tuple(snapshot.get("binaryMediaTypes") or ()),
-            )
-            self.compiled[cache_key] = deployed
-        return deployed
 
     async def _answer(self, call: Call, stage: dict[str, Any], deployed: Deployed) -> Response:
         found = find(deployed.tree, call.decoded_path, call.method)
@@ -262,11 +258,7 @@ class RestApiDoor:
     async def _http(
         self, call: Call, integration: dict[str, Any], params: dict[str, str]
     ) -> Response:
-        url = with_stage_variables(integration.get("uri", ""), call.stage_variables)
-        for name, value in params.items():
-            url = url.replace(f"{{{name}+}}", value).replace(f"{{{name}}}", value)
-        if call.request.query_string:
-            url += ("&" if "?" in url else "?") + call.request.query_string
+        url = proxy_url(call, integration.get("uri", ""), params)
         verb = integration.get("httpMethod") or "ANY"
         timeout = min(int(integration.get("timeoutInMillis") or 29000), 29000) / 1000
         try:

@@ -13,6 +13,7 @@ import orjson
 
 from cloudlet.delivery.ports import SYNC_PAYLOAD_LIMIT, Functions, Invocation, InvokeRefused
 from cloudlet.gateway.http import Response
+from cloudlet.services.apigateway.calls import Call
 
 log = logging.getLogger("cloudlet.apigateway")
 
@@ -77,6 +78,20 @@ async def invoke_function(
 def _forget(task: asyncio.Future[Invocation]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.info("an invocation past its integration's timeout failed: %s", task.exception())
+
+
+def proxy_url(call: Call, uri: str, params: dict[str, str], path: str | None = None) -> str:
+    """An HTTP proxy integration's URL for `call`: its URI with the stage's variables and the
+    path parameters (`{name}`, `{name+}`) put in, then `path` if given (the request's path,
+    which an HTTP API's `$default` route passes on) and the request's query string."""
+    url = with_stage_variables(uri, call.stage_variables)
+    for name, value in params.items():
+        url = url.replace(f"{{{name}+}}", value).replace(f"{{{name}}}", value)
+    if path is not None:
+        url = url.rstrip("/") + path
+    if call.request.query_string:
+        url += ("&" if "?" in url else "?") + call.request.query_string
+    return url
 
 
 async def http_proxy(

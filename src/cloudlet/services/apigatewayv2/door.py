@@ -12,6 +12,7 @@ from cloudlet.gateway.http import Request, Response
 from cloudlet.issuer import LocalIssuer
 from cloudlet.services.apigateway import answers
 from cloudlet.services.apigateway.calls import Call
+from cloudlet.services.apigateway.compiled import CompiledDeployments
 from cloudlet.services.apigateway.integrations import (
     EventTooLarge,
     IntegrationFailed,
@@ -19,6 +20,7 @@ from cloudlet.services.apigateway.integrations import (
     function_arn,
     http_proxy,
     invoke_function,
+    proxy_url,
     with_stage_variables,
 )
 from cloudlet.services.apigateway.invocation_url import api_target, split_stage
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from cloudlet.services.apigatewayv2.core import HttpApiCore
 
 log = logging.getLogger("cloudlet.apigatewayv2")
-_COMPILED_KEPT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +50,15 @@ class Deployed:
     authorizers: dict[str, dict[str, Any]]
 
 
+def _compile(snapshot: dict[str, Any]) -> Deployed:
+    routes = [(parse(r["RouteKey"]), r) for r in snapshot["routes"].values()]
+    return Deployed(RouteTable(routes), snapshot["integrations"], snapshot["authorizers"])
+
+
 class HttpApiDoor:
     def __init__(self, service: HttpApiCore) -> None:
         self.service = service
-        self.compiled: dict[tuple[str, str], Deployed] = {}
+        self.compiled = CompiledDeployments(_compile)
         self.buckets = Buckets()
         self.cache = ResultCache()
         config = service.config
@@ -98,25 +104,12 @@ class HttpApiDoor:
             path,
             stage.get("StageVariables") or {},
         )
-        response = await self._route(call, stage, self._deployed(api_id, deployment))
+        deployed = self.compiled.get(api_id, deployment["DeploymentId"], deployment[SNAPSHOT])
+        response = await self._route(call, stage, deployed)
         if cors_config:
             cors.decorate(cors_config, request, response)
         response.headers.append(("apigw-requestid", call.request_id))
         return response
-
-    def _deployed(self, api_id: str, deployment: dict[str, Any]) -> Deployed:
-        cache_key = (api_id, deployment["DeploymentId"])
-        deployed = self.compiled.get(cache_key)
-        if deployed is None:
-            if len(self.compiled) >= _COMPILED_KEPT:
-                self.compiled.clear()
-            snapshot = deployment[SNAPSHOT]
-            routes = [(parse(r["RouteKey"]), r) for r in snapshot["routes"].values()]
-            deployed = Deployed(
-                RouteTable(routes), snapshot["integrations"], snapshot["authorizers"]
-            )
-            self.compiled[cache_key] = deployed
-        return deployed
 
     async def _route(self, call: Call, stage: dict[str, Any], deployed: Deployed) -> Response:
         found = deployed.routes.match(call.method, call.decoded_path)
@@ -209,13 +202,9 @@ class HttpApiDoor:
     async def _http(
         self, call: Call, integration: dict[str, Any], default_route: bool, params: dict[str, str]
     ) -> Response:
-        url = with_stage_variables(integration["IntegrationUri"], call.stage_variables)
-        for name, value in params.items():
-            url = url.replace(f"{{{name}+}}", value).replace(f"{{{name}}}", value)
-        if default_route:
-            url = url.rstrip("/") + call.path
-        if call.request.query_string:
-            url += ("&" if "?" in url else "?") + call.request.query_string
+        url = proxy_url(
+            call, integration["IntegrationUri"], params, call.path if default_route else None
+        )
         method = integration.get("IntegrationMethod") or "ANY"
         headers = dict(call.request.headers)
         headers["x-forwarded-for"] = call.source_ip
