@@ -20,10 +20,11 @@ from cloudlet.services.apigateway.openapi import (
     AUTHORIZER,
     INTEGRATION,
     Definition,
-    ImportProblems,
+    DefinitionImport,
     Operation,
     malformed_integration,
     read,
+    signed_with_sigv4,
 )
 from cloudlet.services.apigateway.restapis import RestApiOperations
 from cloudlet.services.base import RequestContext
@@ -125,28 +126,16 @@ def _api_settings(api: dict[str, Any], definition: Definition, *, overwrite: boo
         api["minimumCompressionSize"] = int(size)
 
 
-class _RestBuilder(ImportProblems):
+class _RestBuilder(DefinitionImport):
     """One definition's resources, methods, integrations and authorizers added to a REST
     API's document through the provider's own checks; problems collected as AWS lists them."""
 
     def __init__(
         self, provider: ImportOperations, document: dict[str, Any], definition: Definition
     ) -> None:
-        super().__init__()
+        super().__init__(document, definition)
         self.provider = provider
-        self.document = document
-        self.definition = definition
         self.by_path = {r["path"]: r["id"] for r in document["resources"].values()}
-        self.schemes = definition.schemes
-        self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
-
-    def build(self, basepath: str | None) -> None:
-        for name, scheme in self.definition.authorizer_schemes():
-            self.attempt(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
-        for operation in self.definition.operations(basepath):
-            resource_id = self._resource(operation.path)
-            if resource_id is not None:
-                self._operation(operation, resource_id)
 
     # -- authorizers ---------------------------------------------------------------------------
 
@@ -190,7 +179,12 @@ class _RestBuilder(ImportProblems):
             parent = self.by_path[built]
         return parent
 
-    def _operation(self, operation: Operation, resource_id: str) -> None:
+    def _operation(self, operation: Operation) -> None:
+        resource_id = self._resource(operation.path)
+        if resource_id is not None:
+            self._method(operation, resource_id)
+
+    def _method(self, operation: Operation, resource_id: str) -> None:
         verb, path, spec = operation.method, operation.path, operation.spec
         where = f"'{verb}' for resource at path '{path}'"
         methods = self.document["resources"][resource_id].setdefault("resourceMethods", {})
@@ -247,16 +241,14 @@ class _RestBuilder(ImportProblems):
         }
         if operation.spec.get("operationId"):
             request["operationName"] = str(operation.spec["operationId"])
-        for name, scopes in self.definition.security(operation):
-            scheme = self.schemes[name]
-            authorizer = self.authorizers.get(name)
+        for scheme, authorizer, scopes in self.security(operation):
             if authorizer is not None:
                 cognito = authorizer["type"] == "COGNITO_USER_POOLS"
                 request["authorizationType"] = "COGNITO_USER_POOLS" if cognito else "CUSTOM"
                 request["authorizerId"] = authorizer["id"]
                 if cognito and scopes:
                     request["authorizationScopes"] = scopes
-            elif str(scheme.get(AUTH_TYPE, "")).lower() == "awssigv4":
+            elif signed_with_sigv4(scheme):
                 request["authorizationType"] = "AWS_IAM"
             elif scheme.get("type") == "apiKey":
                 request["apiKeyRequired"] = True

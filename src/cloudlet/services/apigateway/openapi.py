@@ -5,6 +5,7 @@ extensions the importers turn into an API; the problems an import lists as AWS d
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -63,6 +64,44 @@ class ImportProblems:
                     f"{heading} found during import:\n\t" + "\n\t".join(problems),
                 )
         return self.warnings
+
+
+class DefinitionImport(ImportProblems, ABC):
+    """One definition applied to an API's document, as both APIs' importers go about it: an
+    authorizer for each security scheme that defines one, then each operation."""
+
+    def __init__(self, document: dict[str, Any], definition: Definition) -> None:
+        super().__init__()
+        self.document = document
+        self.definition = definition
+        self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> the authorizer made
+
+    def build(self, basepath: str | None) -> None:
+        for name, scheme in self.definition.authorizer_schemes():
+            self.attempt(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
+        for operation in self.definition.operations(basepath):
+            self._operation(operation)
+
+    def security(
+        self, operation: Operation
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, list[str]]]:
+        """The operation's security requirement: each scheme it names, the authorizer made
+        for that scheme (None if it defines none), and the scopes it asks for."""
+        for name, scopes in self.definition.security(operation):
+            yield self.definition.schemes[name], self.authorizers.get(name), scopes
+
+    @abstractmethod
+    def _authorizer(self, name: str, scheme: dict[str, Any]) -> None:
+        """Make the authorizer `scheme` defines, kept in `authorizers` under `name`."""
+
+    @abstractmethod
+    def _operation(self, operation: Operation) -> None:
+        """Add what serves the operation (a REST API's method, an HTTP API's route)."""
+
+
+def signed_with_sigv4(scheme: dict[str, Any]) -> bool:
+    """Whether a security scheme means IAM authorization (its authtype `awsSigv4`)."""
+    return str(scheme.get(AUTH_TYPE, "")).lower() == "awssigv4"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,14 @@ from typing import Any
 
 from cloudlet.services.apigateway.ids import now
 from cloudlet.services.apigateway.openapi import (
-    AUTH_TYPE,
     AUTHORIZER,
     INTEGRATION,
     Definition,
-    ImportProblems,
+    DefinitionImport,
     Operation,
     malformed_integration,
     read,
+    signed_with_sigv4,
 )
 from cloudlet.services.apigatewayv2.apis import ApiOperations
 from cloudlet.services.apigatewayv2.authorizers import AuthorizerOperations
@@ -119,26 +119,16 @@ def _api_settings(api: dict[str, Any], definition: Definition) -> None:
     api["DisableExecuteApiEndpoint"] = bool(endpoint.get("disableExecuteApiEndpoint", False))
 
 
-class _HttpBuilder(ImportProblems):
+class _HttpBuilder(DefinitionImport):
     """One definition's routes, integrations and authorizers added to an HTTP API's
     document through the provider's own checks; problems collected."""
 
     def __init__(
         self, provider: ImportOperations, document: dict[str, Any], definition: Definition
     ) -> None:
-        super().__init__()
+        super().__init__(document, definition)
         self.provider = provider
-        self.document = document
-        self.definition = definition
-        self.schemes = definition.schemes
-        self.authorizers: dict[str, dict[str, Any]] = {}  # scheme name -> authorizer
         self.shared: dict[str, str] = {}  # an integration's $ref -> its id
-
-    def build(self, basepath: str | None) -> None:
-        for name, scheme in self.definition.authorizer_schemes():
-            self.attempt(f"Unable to create authorizer '{name}'", self._authorizer, name, scheme)
-        for operation in self.definition.operations(basepath):
-            self._route(operation)
 
     def _authorizer(self, name: str, scheme: dict[str, Any]) -> None:
         extension = scheme[AUTHORIZER]
@@ -163,7 +153,7 @@ class _HttpBuilder(ImportProblems):
             }
         self.authorizers[name] = self.provider._add_authorizer(self.document, request)
 
-    def _route(self, operation: Operation) -> None:
+    def _operation(self, operation: Operation) -> None:
         if operation.path == "/$default":
             route_key = DEFAULT
         else:
@@ -171,16 +161,14 @@ class _HttpBuilder(ImportProblems):
         request: dict[str, Any] = {"RouteKey": route_key}
         if operation.spec.get("operationId"):
             request["OperationName"] = str(operation.spec["operationId"])
-        for name, scopes in self.definition.security(operation):
-            scheme = self.schemes[name]
-            authorizer = self.authorizers.get(name)
+        for scheme, authorizer, scopes in self.security(operation):
             if authorizer is not None:
                 jwt = authorizer["AuthorizerType"] == "JWT"
                 request["AuthorizationType"] = "JWT" if jwt else "CUSTOM"
                 request["AuthorizerId"] = authorizer["AuthorizerId"]
                 if jwt and scopes:
                     request["AuthorizationScopes"] = scopes
-            elif str(scheme.get(AUTH_TYPE, "")).lower() == "awssigv4":
+            elif signed_with_sigv4(scheme):
                 request["AuthorizationType"] = "AWS_IAM"
         extension = operation.spec.get(INTEGRATION)
         if extension is not None:
