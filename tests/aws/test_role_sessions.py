@@ -50,6 +50,9 @@ def handler(event, context):
         "has_token": bool(os.environ.get("AWS_SESSION_TOKEN")),
     }
 
+def kind(event, context):
+    return [os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], os.environ["AWS_ACCESS_KEY_ID"]]
+
 def echo(event, context):
     return {"statusCode": 200, "body": json.dumps(event["requestContext"]["authorizer"])}
 """
@@ -213,24 +216,50 @@ def test_an_aws_iam_function_url_accepts_assumed_role_keys(strict):
     assert call(url, headers=late).status == 403
 
 
-def test_a_functions_credentials_are_renewed_half_way_through(tmp_path):
-    # At this scale the function's 12-hour keys last two seconds: renewed after one.
+@pytest.fixture(scope="module")
+def renewing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A strict server where a function's 12-hour keys last two seconds: renewed after one."""
     env = {
         "CLOUDLET_AUTH": "strict",
         "CLOUDLET_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}",
         "CLOUDLET_STS_DURATION_SCALE": str(12 * 3600 // 2),
     }
-    server = Server(tmp_path / "state", env=env).start()
-    try:
-        name = deploy(server, "app.handler")
-        lam = client(server, "lambda", KEY, SECRET)
-        seen = []
-        for _ in range(2):
-            response = lam.invoke(FunctionName=name, Payload=json.dumps({"queue": name}))
-            answer = json.loads(response["Payload"].read())
-            assert "FunctionError" not in response, answer
-            seen.append(answer["key"])
-            time.sleep(1.1)
-        assert seen[0] != seen[1]  # a new environment, with new keys that work
-    finally:
-        server.stop()
+    instance = Server(tmp_path_factory.mktemp("renewing"), env=env).start()
+    yield instance
+    instance.stop()
+
+
+def test_a_functions_credentials_are_renewed_half_way_through(renewing):
+    name = deploy(renewing, "app.handler")
+    lam = client(renewing, "lambda", KEY, SECRET)
+    seen = []
+    for _ in range(2):
+        response = lam.invoke(FunctionName=name, Payload=json.dumps({"queue": name}))
+        answer = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, answer
+        seen.append(answer["key"])
+        time.sleep(1.1)
+    assert seen[0] != seen[1]  # a new environment, with new keys that work
+
+
+def test_provisioned_environments_start_again_with_renewed_keys(renewing):
+    name = deploy(renewing, "app.kind")
+    lam = client(renewing, "lambda", KEY, SECRET)
+    lam.publish_version(FunctionName=name)
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+
+    def invoke() -> list[str]:
+        return json.loads(lam.invoke(FunctionName=name, Qualifier="1")["Payload"].read())
+
+    deadline = time.monotonic() + 30
+    while (first := invoke())[0] != "provisioned-concurrency" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first[0] == "provisioned-concurrency"
+    time.sleep(1.1)
+    assert invoke()[1] != first[1]  # renewed: this one ran on demand, with the new keys
+    # ... and the provisioned environment was initialized again, with new keys too.
+    while (later := invoke())[0] != "provisioned-concurrency" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert later[0] == "provisioned-concurrency" and later[1] != first[1]

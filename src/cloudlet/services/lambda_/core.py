@@ -84,6 +84,7 @@ class LambdaCore(Service):
         self.state_delay = self.config.lambda_state_delay
         self.tasks: set[asyncio.Task[Any]] = set()
         self.provisioner = Provisioner(self.engine, self.execution, self.background)
+        self.execution.renewed = self.provisioner.refresh
         # Names being created by a request still in flight, so a concurrent create conflicts.
         self.creating: set[tuple[str, str, str]] = set()
 

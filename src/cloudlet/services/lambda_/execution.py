@@ -12,8 +12,9 @@ the function answers `arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION` and a str
 accepts the function's calls. AWS renews them behind the running environments; cloudlet
 issues them for `CREDENTIAL_LIFETIME` and, once half of it has passed, builds the spec anew
 with fresh ones. The access key is part of the revision, so environments holding the old
-keys are retired (one cold start per function version every six hours). A configuration
-update keeps the version's session unless it names another role.
+keys are retired (one cold start per function version every six hours), and `renewed` is
+told, so that provisioned concurrency initializes its environments again with the new
+keys. A configuration update keeps the version's session unless it names another role.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,8 @@ class Execution:
         self.engine = engine
         self.endpoint = endpoint
         self.sessions = sessions
+        # Called after a version's credentials were renewed (the provisioner's `refresh`).
+        self.renewed: Callable[[Function, Version], None] = lambda function, version: None
         self._builds: dict[tuple[str, str], asyncio.Future[FunctionSpec]] = {}
 
     async def spec(self, function: Function, version: Version) -> FunctionSpec:
@@ -76,8 +80,9 @@ class Execution:
         if spec is not None and time.time() >= spec.credentials_renew_at:
             version.session = None
             self.forget(function, version)
-            spec = None
-        if spec is None:
+            spec = await self._built(function, version)
+            self.renewed(function, version)
+        elif spec is None:
             spec = await self._built(function, version)
         return spec
 

@@ -2,7 +2,8 @@
 
 A configuration is IN_PROGRESS until the engine has initialized the requested environments
 of its version (an alias's version, for an alias), then READY, or FAILED when the function's
-init fails. Configurations are provisioned again when the server starts.
+init fails. Configurations are provisioned again when the server starts, and when their
+version's credentials are renewed (execution.py).
 """
 
 from __future__ import annotations
@@ -32,8 +33,21 @@ class Provisioner:
     def start(self, function: Function, qualifier: str, version: Version) -> None:
         """(Re)provision `qualifier`'s configuration on `version`, in the background."""
         config = function.provisioned[qualifier]
-        self._cancel(function, qualifier)
         config.status, config.reason, config.version = "IN_PROGRESS", None, version
+        self._run(function, qualifier, config, version)
+
+    def refresh(self, function: Function, version: Version) -> None:
+        """`version`'s spec was built anew (its credentials renewed): initialize its READY
+        configurations' environments again from it; they stay READY meanwhile, as on AWS,
+        where renewals are not seen."""
+        for qualifier, config in function.provisioned.items():
+            if config.version is version and config.status == "READY":
+                self._run(function, qualifier, config, version)
+
+    def _run(
+        self, function: Function, qualifier: str, config: Provisioned, version: Version
+    ) -> None:
+        self._cancel(function, qualifier)
         key = (function.arn, qualifier)
         self.running[key] = self.background(self._provision(function, config, version))
         self.running[key].add_done_callback(lambda task: self._done(key, task))
@@ -43,7 +57,8 @@ class Provisioner:
         self._cancel(function, qualifier)
         config = function.provisioned.get(qualifier)
         if config is not None and config.version is not None:
-            spec = await self.execution.spec(function, config.version)
+            # Any spec of the version names its pool; the one it has is not renewed here.
+            spec = config.version.spec or await self.execution.spec(function, config.version)
             await self.engine.provision(spec, 0)
 
     def available(self, function: Function, config: Provisioned) -> int:
