@@ -111,6 +111,30 @@ def test_resources_that_clash_are_refused_as_aws_does(rest):
     )
 
 
+def test_tags_on_a_rest_api_and_its_stages(rest):
+    api = rest.create_rest_api(name=unique("r"))
+    rest.put_method(
+        restApiId=api["id"],
+        resourceId=api["rootResourceId"],
+        httpMethod="GET",
+        authorizationType="NONE",
+    )
+    rest.put_integration(
+        restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET", type="MOCK"
+    )
+    rest.create_deployment(restApiId=api["id"], stageName="prod")
+    api_arn = f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}"
+    rest.tag_resource(resourceArn=api_arn, tags={"team": "a", "tier": "1"})
+    rest.tag_resource(resourceArn=f"{api_arn}/stages/prod", tags={"stage": "yes"})
+    rest.untag_resource(resourceArn=api_arn, tagKeys=["tier"])
+    assert rest.get_tags(resourceArn=api_arn)["tags"] == {"team": "a"}
+    assert rest.get_tags(resourceArn=f"{api_arn}/stages/prod")["tags"] == {"stage": "yes"}
+    with pytest.raises(rest.exceptions.NotFoundException):
+        rest.get_tags(resourceArn=f"{api_arn}/stages/nope")
+    with pytest.raises(rest.exceptions.NotFoundException):
+        rest.get_tags(resourceArn="arn:aws:apigateway:us-east-1::/apis/abc")
+
+
 def test_bad_methods_and_integrations_are_refused(rest, echo):
     api = rest.create_rest_api(name=unique("r"))
     api_id, root = api["id"], api["rootResourceId"]

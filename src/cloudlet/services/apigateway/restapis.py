@@ -15,6 +15,7 @@ from cloudlet.services.apigateway.core import (
 from cloudlet.services.apigateway.ids import new_id, now
 from cloudlet.services.apigateway.paging import page
 from cloudlet.services.apigateway.patches import apply
+from cloudlet.services.apigateway.tagging import tagged
 from cloudlet.services.base import RequestContext
 
 # What CreateRestApi's request sets when it has it.
@@ -162,16 +163,7 @@ class RestApiOperations(RestApiCore):
     # -- tags ----------------------------------------------------------------------------------
 
     def _tagged(self, ctx: RequestContext, arn: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-        parts = arn.partition("::")[2].strip("/").split("/")
-        if len(parts) < 2 or parts[0] != "restapis":
-            raise not_found("resource", arn)
-        key, document = self.document(ctx, parts[1])
-        if len(parts) == 4 and parts[2] == "stages":
-            stage = document["stages"].get(parts[3])
-            if stage is None:
-                raise not_found("Stage", parts[3])
-            return key, document, stage
-        return key, document, document["api"]
+        return tagged(ctx, arn, "restapis", self.document, not_found, "Stage")
 
     def get_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         return {"tags": self._tagged(ctx, request["resourceArn"])[2].get("tags") or {}}

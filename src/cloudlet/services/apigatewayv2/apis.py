@@ -8,6 +8,7 @@ from typing import Any
 from cloudlet.services.apigateway.ids import new_id, now
 from cloudlet.services.apigateway.invocation_url import api_endpoint
 from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.tagging import tagged
 from cloudlet.services.apigatewayv2.core import HttpApiCore
 from cloudlet.services.apigatewayv2.errors import bad_request, not_found
 from cloudlet.services.apigatewayv2.routekeys import DEFAULT, parse
@@ -156,18 +157,7 @@ class ApiOperations(HttpApiCore):
     # -- tags: on APIs and stages, by ARN ----------------------------------------------------
 
     def _tagged(self, ctx: RequestContext, arn: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-        # arn:aws:apigateway:{region}::/apis/{id}[/stages/{name}]
-        path = arn.partition("::")[2]
-        parts = path.strip("/").split("/")
-        if len(parts) < 2 or parts[0] != "apis":
-            raise not_found("resource", arn)
-        key, document = self.document(ctx, parts[1])
-        if len(parts) == 4 and parts[2] == "stages":
-            stage = document["stages"].get(parts[3])
-            if stage is None:
-                raise not_found("stage", parts[3])
-            return key, document, stage
-        return key, document, document["api"]
+        return tagged(ctx, arn, "apis", self.document, not_found, "stage")
 
     def get_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         _, _, item = self._tagged(ctx, request["ResourceArn"])
