@@ -130,7 +130,10 @@ class SecurityTokenService(Service):
             expires_at=time.time() + duration / self.config.sts_duration_scale,
         )
 
+        forgotten = time.time() - FORGET_AFTER
+
         def insert(tx: Tx) -> None:
+            tx.execute("DELETE FROM sts_credentials WHERE expires_at <= ?", (forgotten,))
             tx.execute(
                 "INSERT INTO sts_credentials (access_key_id, secret_access_key, session_token,"
                 " account, arn, user_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -146,6 +149,8 @@ class SecurityTokenService(Service):
             )
 
         await self.store.write(insert)
+        for stale in [k for k, held in self.keys.items() if held.expires_at <= forgotten]:
+            del self.keys[stale]  # as at start-up: past a day expired, a key is unknown
         self.keys[key.access_key_id] = key
         return key
 
