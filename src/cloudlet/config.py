@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -109,62 +109,15 @@ class Config:
         values: dict[str, object] = {}
         if "CLOUDLET_HOST" in env:
             values["host"] = env["CLOUDLET_HOST"]
-        if "CLOUDLET_PORT" in env:
-            values["port"] = _int(env["CLOUDLET_PORT"], "CLOUDLET_PORT")
         if "CLOUDLET_STATE_DIR" in env:
             values["state_dir"] = Path(env["CLOUDLET_STATE_DIR"]).expanduser()
         for name in ("auth", "account_id", "default_region", "sync", "log_level"):
             key = f"CLOUDLET_{name.upper()}"
             if key in env:
                 values[name] = env[key].strip().lower() if name != "account_id" else env[key]
-        if "CLOUDLET_MAX_REQUEST_BYTES" in env:
-            values["max_request_bytes"] = _int(
-                env["CLOUDLET_MAX_REQUEST_BYTES"], "CLOUDLET_MAX_REQUEST_BYTES"
-            )
-        if "CLOUDLET_LAMBDA_STATE_DELAY" in env:
-            values["lambda_state_delay"] = _float(
-                env["CLOUDLET_LAMBDA_STATE_DELAY"], "CLOUDLET_LAMBDA_STATE_DELAY"
-            )
-        if "CLOUDLET_ASYNC_RETRY_DELAYS" in env:
-            values["async_retry_delays"] = _delays(
-                env["CLOUDLET_ASYNC_RETRY_DELAYS"], "CLOUDLET_ASYNC_RETRY_DELAYS"
-            )
-        if "CLOUDLET_ASYNC_AGE_SCALE" in env:
-            values["async_age_scale"] = _float(
-                env["CLOUDLET_ASYNC_AGE_SCALE"], "CLOUDLET_ASYNC_AGE_SCALE"
-            )
-        if "CLOUDLET_STREAM_AGE_SCALE" in env:
-            values["stream_age_scale"] = _float(
-                env["CLOUDLET_STREAM_AGE_SCALE"], "CLOUDLET_STREAM_AGE_SCALE"
-            )
-        if "CLOUDLET_STS_DURATION_SCALE" in env:
-            values["sts_duration_scale"] = _float(
-                env["CLOUDLET_STS_DURATION_SCALE"], "CLOUDLET_STS_DURATION_SCALE"
-            )
-        if "CLOUDLET_DYNAMODB_THROTTLING" in env:
-            values["dynamodb_throttling"] = _flag(env["CLOUDLET_DYNAMODB_THROTTLING"])
-        if "CLOUDLET_DYNAMODB_WINDOW_SCALE" in env:
-            values["dynamodb_window_scale"] = _float(
-                env["CLOUDLET_DYNAMODB_WINDOW_SCALE"], "CLOUDLET_DYNAMODB_WINDOW_SCALE"
-            )
-        if "CLOUDLET_KINESIS_STATE_DELAY" in env:
-            values["kinesis_state_delay"] = _float(
-                env["CLOUDLET_KINESIS_STATE_DELAY"], "CLOUDLET_KINESIS_STATE_DELAY"
-            )
-        if "CLOUDLET_KINESIS_THROTTLE" in env:
-            values["kinesis_throttle"] = _flag(env["CLOUDLET_KINESIS_THROTTLE"])
-        if "CLOUDLET_STRICT_RUNTIMES" in env:
-            values["strict_runtimes"] = _flag(env["CLOUDLET_STRICT_RUNTIMES"])
-        if "CLOUDLET_CONCURRENCY_LIMIT" in env:
-            values["concurrency_limit"] = _int(
-                env["CLOUDLET_CONCURRENCY_LIMIT"], "CLOUDLET_CONCURRENCY_LIMIT"
-            )
-        if "CLOUDLET_PRELOAD" in env:
-            values["preload"] = parse_modules(env["CLOUDLET_PRELOAD"])
-        if "CLOUDLET_KEEP_ALIVE" in env:
-            values["keep_alive"] = _float(env["CLOUDLET_KEEP_ALIVE"], "CLOUDLET_KEEP_ALIVE")
-        if "CLOUDLET_TMPFS" in env:
-            values["tmpfs_storage"] = _flag(env["CLOUDLET_TMPFS"])
+        for key, (name, read) in _READ.items():
+            if key in env:
+                values[name] = read(env[key], key)
         account = str(values.get("account_id", DEFAULT_ACCOUNT_ID))
         values["credentials"] = tuple(
             parse_credentials(env.get("CLOUDLET_CREDENTIALS", ""), account)
@@ -291,3 +244,29 @@ def _float(text: str, name: str) -> float:
 def _delays(text: str, name: str) -> tuple[float, ...]:
     """Seconds separated by commas: `60,120`."""
     return tuple(_float(part.strip(), name) for part in text.split(",") if part.strip())
+
+
+def _flag_setting(text: str, name: str) -> bool:
+    return _flag(text)
+
+
+# The settings read from one CLOUDLET_* variable each: the field, and how its text is read
+# (given the text and the variable's name, for the error message).
+_READ: dict[str, tuple[str, Callable[[str, str], object]]] = {
+    "CLOUDLET_PORT": ("port", _int),
+    "CLOUDLET_MAX_REQUEST_BYTES": ("max_request_bytes", _int),
+    "CLOUDLET_LAMBDA_STATE_DELAY": ("lambda_state_delay", _float),
+    "CLOUDLET_ASYNC_RETRY_DELAYS": ("async_retry_delays", _delays),
+    "CLOUDLET_ASYNC_AGE_SCALE": ("async_age_scale", _float),
+    "CLOUDLET_STREAM_AGE_SCALE": ("stream_age_scale", _float),
+    "CLOUDLET_STS_DURATION_SCALE": ("sts_duration_scale", _float),
+    "CLOUDLET_DYNAMODB_THROTTLING": ("dynamodb_throttling", _flag_setting),
+    "CLOUDLET_DYNAMODB_WINDOW_SCALE": ("dynamodb_window_scale", _float),
+    "CLOUDLET_KINESIS_STATE_DELAY": ("kinesis_state_delay", _float),
+    "CLOUDLET_KINESIS_THROTTLE": ("kinesis_throttle", _flag_setting),
+    "CLOUDLET_STRICT_RUNTIMES": ("strict_runtimes", _flag_setting),
+    "CLOUDLET_CONCURRENCY_LIMIT": ("concurrency_limit", _int),
+    "CLOUDLET_PRELOAD": ("preload", lambda text, _: parse_modules(text)),
+    "CLOUDLET_KEEP_ALIVE": ("keep_alive", _float),
+    "CLOUDLET_TMPFS": ("tmpfs_storage", _flag_setting),
+}
