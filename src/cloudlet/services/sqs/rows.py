@@ -8,7 +8,8 @@ waits behind an in-flight message costs nothing however many messages it holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cloudlet.services.sqs.outgoing import Outgoing
@@ -51,16 +52,23 @@ _INSERT = (
 
 
 def insert_standard(
-    tx: Tx, queue_id: int, messages: Iterable[Outgoing], sender: str, now: float
+    tx: Tx, queue_id: int, messages: Sequence[Outgoing], sender: str, now: float
 ) -> None:
-    tx.executemany(
-        _INSERT,
-        [
-            (queue_id, m.message_id, m.body, m.attributes, m.trace_header, sender, now,
-             now + m.delay, m.group_id, None, None, None, 0, None, None)
-            for m in messages
-        ],
-    )  # fmt: skip
+    values: list[object] = []
+    for m in messages:
+        values += (queue_id, m.message_id, m.body, m.attributes, m.trace_header, sender, now,
+                   now + m.delay, m.group_id, None, None, None, 0, None, None)  # fmt: skip
+    tx.execute(_insert_rows(len(messages)), values)
+
+
+@functools.cache
+def _insert_rows(count: int) -> str:
+    """One INSERT of `count` rows (a batch has at most ten). One statement step instead of
+    one per row: the writer thread hands the GIL to the event loop and waits to take it back
+    at every step, and a batch sent this way is 5-7% faster end to end (measured in process,
+    the two ways interleaved)."""
+    head, _, row = _INSERT.partition(" VALUES ")
+    return f"{head} VALUES {', '.join([row] * count)}"
 
 
 def insert_fifo(
