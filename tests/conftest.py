@@ -54,3 +54,18 @@ def client(server: Server, service: str, **kwargs: object):
 @pytest.fixture
 def sqs(server: Server):
     return client(server, "sqs")
+
+
+@pytest.fixture(scope="module")
+def lam(server: Server):
+    return client(server, "lambda")
+
+
+@pytest.fixture(scope="module")
+def gw(server: Server):
+    return client(server, "apigatewayv2")
+
+
+@pytest.fixture(scope="module")
+def rest(server: Server):
+    return client(server, "apigateway")

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import aws_lambda_powertools
-import pytest
 import typing_extensions
 from apigw_support import lambda_integration, request, route, url
 from lambda_support import ROLE, create_function, unique
@@ -33,21 +32,6 @@ def handler(event, context):
 """
 
 REST_APP = HTTP_APP.replace("APIGatewayHttpResolver", "APIGatewayRestResolver")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return client(server, "apigateway")
 
 
 def powertools_function(lam, directory: Path, source: str) -> str:

@@ -13,20 +13,9 @@ from apigw_support import ECHO, TOKEN_AUTHORIZER, function, request, uri
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
-from conftest import client
 
 POOL = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Import1"
 POOL_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Import1"
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return client(server, "apigateway")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

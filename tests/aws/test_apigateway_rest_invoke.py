@@ -24,7 +24,6 @@ from apigw_support import (
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
-from conftest import client
 
 POOL = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Scopes1"
 POOL_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Scopes1"
@@ -48,16 +47,6 @@ def handler(event, context):
                 {"Action": "execute-api:Invoke", "Effect": "Allow",
                  "Resource": event["methodArn"]}]}}
 """
-
-
-@pytest.fixture(scope="module")
-def rest(server):
-    return client(server, "apigateway")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

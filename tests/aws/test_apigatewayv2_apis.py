@@ -12,11 +12,6 @@ from conftest import client
 FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:somewhere"
 
 
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
 def test_create_get_update_delete_an_api(gw, server):
     created = gw.create_api(Name="pets", ProtocolType="HTTP", Description="first")
     api_id = created["ApiId"]

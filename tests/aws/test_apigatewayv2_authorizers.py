@@ -14,17 +14,6 @@ from apigw_support import ECHO, function, lambda_integration, request, route, ur
 from lambda_support import unique
 
 from cloudlet.issuer import LocalIssuer
-from conftest import client
-
-
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

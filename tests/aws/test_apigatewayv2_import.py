@@ -13,17 +13,6 @@ from apigw_support import ECHO, function, request, url
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
-from conftest import client
-
-
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

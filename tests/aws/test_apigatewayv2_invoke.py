@@ -22,18 +22,6 @@ from apigw_support import (
 )
 from lambda_support import unique
 
-from conftest import client
-
-
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
 
 @pytest.fixture(scope="module")
 def echo(lam):

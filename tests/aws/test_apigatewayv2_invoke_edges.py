@@ -23,8 +23,6 @@ from apigw_support import (
 )
 from lambda_support import unique
 
-from conftest import client
-
 # Answers with the length of the body it was given (small answers for large requests).
 LENGTH = """
 def handler(event, context):
@@ -53,16 +51,6 @@ def handler(event, context):
             "context": {"version": event["version"], "type": event["type"],
                         "identity": event["identitySource"]}}
 """
-
-
-@pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

@@ -76,11 +76,6 @@ def issuer() -> Iterator[Issuer]:
 
 
 @pytest.fixture(scope="module")
-def gw(server):
-    return client(server, "apigatewayv2")
-
-
-@pytest.fixture(scope="module")
 def echo(server):
     return function(client(server, "lambda"), ECHO, "echo")
 

@@ -19,11 +19,6 @@ from server import Server
 
 
 @pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture(scope="module")
 def function(lam) -> str:
     name = unique("target")
     create_function(lam, name, Timeout=3)

@@ -35,11 +35,6 @@ def handler(event, context):
 
 
 @pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture(scope="module")
 def dynamodb(server):
     return client(server, "dynamodb")
 

@@ -18,11 +18,6 @@ from conftest import client
 
 
 @pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture(scope="module")
 def kinesis(server):
     return client(server, "kinesis")
 

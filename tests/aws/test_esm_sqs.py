@@ -31,11 +31,6 @@ from conftest import client
 from server import Server
 
 
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
 @pytest.fixture
 def observer(sqs) -> str:
     """The queue functions report their invocations to."""

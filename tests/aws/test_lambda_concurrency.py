@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from lambda_support import create_function, error_of, unique
 
-from conftest import client
-
 KIND = """
 import os
 KIND = os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]
@@ -21,11 +19,6 @@ def handler(event, context):
         os._exit(1)
     return KIND
 """
-
-
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
 
 
 def wait_for_status(lam, name, qualifier, timeout=30.0):

@@ -54,11 +54,6 @@ def handler(event, context):
 STREAM = re.compile(r"\d{4}/\d\d/\d\d/\[(\$LATEST|\d+)\][0-9a-f]+")
 
 
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
-
-
 def deploy(lam, name: str, runtime_client: str) -> None:
     """`SEES` on cloudlet's own Python runtime, or on AWS's awslambdaric (a custom runtime
     whose bootstrap runs it: the package and boto3 come from the server's environment)."""

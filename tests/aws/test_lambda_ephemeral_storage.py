@@ -48,11 +48,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     instance.stop()
 
 
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
-
-
 def invoke(lam, name: str, event: dict, **kwargs) -> dict:
     answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
     assert "FunctionError" not in answer, answer["Payload"].read()

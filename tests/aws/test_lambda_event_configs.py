@@ -17,11 +17,6 @@ CODE = "def handler(event, context):\n    return event\n"
 
 
 @pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture(scope="module")
 def unchecked(server):
     """A client that leaves range checks to the server, as the aws CLI's --cli-input-json."""
     return boto3.client(

@@ -14,13 +14,6 @@ import pytest
 from botocore.config import Config as BotoConfig
 from lambda_support import COUNTER, ROLE, create_function, error_of, make_zip, unique
 
-from conftest import client
-
-
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
-
 
 @pytest.fixture
 def unchecked(server):

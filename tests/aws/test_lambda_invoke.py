@@ -49,11 +49,6 @@ def chatty(event, context):
 """
 
 
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
-
-
 @pytest.fixture(scope="module")
 def app(server):
     """One function whose handlers the tests pick by updating nothing: one per name."""

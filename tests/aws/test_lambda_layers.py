@@ -9,18 +9,11 @@ import urllib.request
 import pytest
 from lambda_support import create_function, error_of, make_zip, unique
 
-from conftest import client
-
 USES_LAYER = """
 import shared, which
 def handler(event, context):
     return {"shared": shared.VALUE, "which": which.LAYER}
 """
-
-
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
 
 
 def publish(lam, name, files, **kwargs):

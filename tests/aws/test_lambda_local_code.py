@@ -12,14 +12,8 @@ import pytest
 from lambda_support import COUNTER, ROLE, error_of, make_zip, unique
 
 from aws_cli import aws, aws_json
-from conftest import client
 
 HANDLER = "def handler(event, context):\n    return {{'answer': {answer!r}}}\n"
-
-
-@pytest.fixture
-def lam(server):
-    return client(server, "lambda")
 
 
 def write(directory: Path, answer: str) -> None:

@@ -10,14 +10,8 @@ from botocore.exceptions import ClientError
 from lambda_support import create_function, error_of, unique
 
 from aws_cli import aws_json
-from conftest import client
 
 CODE = "def handler(event, context):\n    return 'ok'\n"
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture

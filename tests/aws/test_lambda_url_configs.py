@@ -20,11 +20,6 @@ CODE = "def handler(event, context):\n    return 'hello'\n"
 URL = re.compile(r"http://([a-z0-9]{32})\.lambda-url\.us-east-1\.localhost:(\d+)/")
 
 
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
-
-
 @pytest.fixture
 def function(lam):
     name = unique("urlcfg")

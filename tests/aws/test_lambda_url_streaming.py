@@ -17,8 +17,6 @@ import pytest
 from lambda_support import create_function, make_zip, unique
 from url_support import call, connect, create_url
 
-from conftest import client
-
 PYTHON = r"""
 import json, os, time
 
@@ -70,11 +68,6 @@ exports.handler = awslambda.streamifyResponse(async (event, responseStream, cont
   stream.end();
 });
 """
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

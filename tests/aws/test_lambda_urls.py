@@ -13,7 +13,6 @@ import pytest
 from lambda_support import create_function, unique
 from url_support import call, create_url, signed_headers
 
-from conftest import client
 from server import Server
 
 CODE = r"""
@@ -54,11 +53,6 @@ def sleepy(event, context):
 def version(event, context):
     return context.function_version
 """
-
-
-@pytest.fixture(scope="module")
-def lam(server):
-    return client(server, "lambda")
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,6 @@ def returning(value: str) -> str:
 
 
 @pytest.fixture
-def lam(server):
-    return client(server, "lambda")
-
-
-@pytest.fixture
 def versioned(lam):
     """A function with version 1 (code 'one') and version 2 (code 'two'); $LATEST is 'two'."""
     name = unique("versioned")

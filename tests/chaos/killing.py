@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -96,3 +97,21 @@ def send_while_killing(
         thread.join(timeout=120)
     assert not failures, f"a sender failed: {failures[0]!r}"
     return sent
+
+
+def wait_for_runs(done: Path, acknowledged: set[int], timeout: float) -> collections.Counter[int]:
+    """How often each id ran, read from `done` (a function appends one id a line) until
+    every acknowledged id has run or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = collections.Counter(_ids(done))
+        if acknowledged <= runs.keys() or time.monotonic() >= deadline:
+            return runs
+        time.sleep(0.2)
+
+
+def _ids(path: Path) -> list[int]:
+    if not path.exists():
+        return []
+    # A run cut off mid-write leaves a partial last line; its event runs again.
+    return [int(line) for line in path.read_text().splitlines() if line.strip().isdigit()]

@@ -11,16 +11,14 @@ those duplicates are counted and printed, as at-least-once delivery allows.
 
 from __future__ import annotations
 
-import collections
 import io
 import json
-import time
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from killing import NO_RETRIES, send_while_killing
+from killing import NO_RETRIES, send_while_killing, wait_for_runs
 
 from server import Server
 
@@ -77,13 +75,7 @@ def test_no_accepted_event_is_lost_across_kill9(tmp_path: Path) -> None:
         )
         acknowledged, in_doubt, kills = sent.acknowledged, sent.in_doubt, sent.kills
 
-        done = out / "done"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            runs = collections.Counter(_ids(done))
-            if acknowledged <= runs.keys():
-                break
-            time.sleep(0.2)
+        runs = wait_for_runs(out / "done", acknowledged, timeout=30)
         lost = acknowledged - runs.keys()
         duplicates = sum(n - 1 for n in runs.values())
         print(
@@ -106,10 +98,3 @@ def invoker(server: Server):
         )
 
     return make
-
-
-def _ids(path: Path) -> list[int]:
-    if not path.exists():
-        return []
-    # A run cut off mid-write leaves a partial last line; its event runs again.
-    return [int(line) for line in path.read_text().splitlines() if line.strip().isdigit()]

@@ -13,15 +13,13 @@ and printed, as at-least-once delivery allows.
 
 from __future__ import annotations
 
-import collections
 import io
-import time
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from killing import NO_RETRIES, send_while_killing
+from killing import NO_RETRIES, send_while_killing, wait_for_runs
 
 from server import Server
 
@@ -89,13 +87,7 @@ def test_no_acknowledged_message_is_lost_across_kill9(tmp_path: Path) -> None:
         )
         acknowledged, in_doubt, kills = sent.acknowledged, sent.in_doubt, sent.kills
 
-        done = out / "done"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            runs = collections.Counter(_ids(done))
-            if acknowledged <= runs.keys():
-                break
-            time.sleep(0.2)
+        runs = wait_for_runs(out / "done", acknowledged, timeout=60)
         lost = acknowledged - runs.keys()
         duplicates = sum(n - 1 for n in runs.values())
         print(
@@ -117,9 +109,3 @@ def sender(server: Server, url: str):
         return lambda n: sqs.send_message(QueueUrl=url, MessageBody=str(n))
 
     return make
-
-
-def _ids(path: Path) -> list[int]:
-    if not path.exists():
-        return []
-    return [int(line) for line in path.read_text().splitlines() if line.strip()]
