@@ -4,6 +4,7 @@ CLOUDLET_STS_DURATION_SCALE (AssumeRole's minimum, 15 minutes, lasts a second he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -227,6 +228,20 @@ def renewing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     instance = Server(tmp_path_factory.mktemp("renewing"), env=env).start()
     yield instance
     instance.stop()
+
+
+def test_keys_expired_a_day_ago_are_forgotten(renewing):
+    # At this server's scale AssumeRole's 15 minutes last 0.04 s, and a day 4 s.
+    with contextlib.suppress(ClientError):
+        client(renewing, "iam", KEY, SECRET).create_role(
+            RoleName=ROLE_NAME, Path="/service/", AssumeRolePolicyDocument=TRUST
+        )
+    old = client(renewing, "sts", *keys(assume(renewing, 900)))
+    time.sleep(0.2)
+    assert refusal(old.get_caller_identity)[:2] == ("ExpiredToken", 403)
+    time.sleep(4.2)
+    assume(renewing, 900)  # issuing a key forgets those expired more than a day ago
+    assert refusal(old.get_caller_identity)[:2] == ("InvalidClientTokenId", 403)
 
 
 def test_a_functions_credentials_are_renewed_half_way_through(renewing):

@@ -24,7 +24,8 @@ from cloudlet.store import Tx
 DEFAULT_DURATION = 3600
 # Session policies are packed into the token; AWS reports their share of the room there is.
 PACKED_POLICY_ROOM = 2048
-# Expired keys are remembered a while, so that using one is "expired", not "unknown".
+# Expired keys are remembered a while (a day, scaled as their durations are), so that using
+# one is "expired", not "unknown".
 FORGET_AFTER = 24 * 3600
 
 
@@ -38,7 +39,7 @@ class SecurityTokenService(Service):
         self.platform.ports.sessions = self
         self.keys: dict[str, TemporaryKey] = {
             key.access_key_id: key
-            for key in self.store.read_now(lambda tx: _load_keys(tx, time.time() - FORGET_AFTER))
+            for key in self.store.read_now(lambda tx: _load_keys(tx, self._forgotten()))
         }
 
     def invalid_input(self, operation: str, problems: list[Problem]) -> ServiceError:
@@ -130,7 +131,7 @@ class SecurityTokenService(Service):
             expires_at=time.time() + duration / self.config.sts_duration_scale,
         )
 
-        forgotten = time.time() - FORGET_AFTER
+        forgotten = self._forgotten()
 
         def insert(tx: Tx) -> None:
             tx.execute("DELETE FROM sts_credentials WHERE expires_at <= ?", (forgotten,))
@@ -153,6 +154,10 @@ class SecurityTokenService(Service):
             del self.keys[stale]  # as at start-up: past a day expired, a key is unknown
         self.keys[key.access_key_id] = key
         return key
+
+    def _forgotten(self) -> float:
+        """Keys that expired before this time are forgotten."""
+        return time.time() - FORGET_AFTER / self.config.sts_duration_scale
 
     def _live_key(self, access_key_id: str) -> TemporaryKey | None:
         key = self.keys.get(access_key_id)
