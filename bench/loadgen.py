@@ -8,7 +8,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import boto3
+from botocore.config import Config
 
 
 @dataclass
@@ -27,6 +31,40 @@ class LoadResult:
     @property
     def messages_per_s(self) -> float:
         return self.messages / self.seconds
+
+
+def aws_client(endpoint: str, service: str, **config: Any) -> Any:
+    """A boto3 client of `service` at `endpoint` (us-east-1, keys test/test).
+
+    `config` is botocore's Config (retries, max_pool_connections, read_timeout...); none
+    given, none passed.
+    """
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(**config) if config else None,
+    )
+
+
+def handler_latency(log: Path, index: int, what: str = "message", timeout: float = 10.0) -> float:
+    """Milliseconds from send to handler start of the `index`th event a probe handler logged.
+
+    The handler appends `{sent} {now}` (two time.time() clocks) a line per event; this waits
+    until line `index` is there (same machine, same clock).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = log.read_text().splitlines()
+        if len(lines) > index:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the handler never saw the {what}")
+        time.sleep(0.0005)
+    sent, started = lines[index].split()
+    return (float(started) - float(sent)) * 1000
 
 
 def wrk(
