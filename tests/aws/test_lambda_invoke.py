@@ -113,7 +113,11 @@ def test_timeout_answers_task_timed_out(lam, app):
     error = json.loads(body)
     assert response["FunctionError"] == "Unhandled"
     assert error["errorType"] == "Sandbox.Timedout"
-    assert "Task timed out after 2.0" in error["errorMessage"]
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(
+        rf"RequestId: {request_id} Error: Task timed out after 2\.0\d seconds",
+        error["errorMessage"],
+    )
 
 
 def crash_log(response) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import uuid
 from pathlib import Path
@@ -157,7 +158,10 @@ def test_timeout_kills_the_environment_and_the_next_invoke_works(code_dir):
     results, lines = run(code_dir, [("app.sleepy", {}), ("app.sleepy", {})], timeout=1)
     error = json.loads(results[0].payload)
     assert results[0].outcome == "timeout"
-    assert "Task timed out after 1.0" in error["errorMessage"]
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert re.fullmatch(
+        r"RequestId: \S+ Error: Task timed out after 1\.0\d seconds", error["errorMessage"]
+    )
     assert results[1].init_ms is not None  # a fresh environment
     assert any(line.endswith("Status: timeout") for line in lines)
 

@@ -242,13 +242,14 @@ class Environment:
         except TimeoutError:
             outcome, function_error = "timeout", "Unhandled"
             elapsed = time.perf_counter() - started
-            message = (
-                f"{_iso_now()} {request.request_id} Task timed out after {elapsed:.2f} seconds"
+            timed_out = f"Task timed out after {elapsed:.2f} seconds"
+            # Invoke's answer as AWS words it now; the log keeps the line CloudWatch shows.
+            body = _runtime_error(
+                "Sandbox.Timedout", f"RequestId: {request.request_id} Error: {timed_out}"
             )
-            body = _runtime_error("Sandbox.Timedout", message)
             ended = _status("timeout")
             self._drain_log()
-            self._log_line(message)
+            self._log_line(f"{_iso_now()} {request.request_id} {timed_out}")
             self.kill()
         except ConnectionError:
             outcome, function_error = "crash", "Unhandled"
