@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: a real server, and boto3 clients pointed at it."""
+"""Fixtures shared by the whole suite: a real server, boto3 clients pointed at it, and what
+the API Gateway tests share (an echoing function, cloudlet's issuer)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The support modules of tests/aws, which pytest puts on the path only once it collects a
+# test there: too late for this file's imports.
+sys.path.insert(0, str(Path(__file__).parent / "aws"))
+
+from apigw_support import ECHO, function
 
 from server import Server
 
@@ -69,3 +75,15 @@ def gw(server: Server):
 @pytest.fixture(scope="module")
 def rest(server: Server):
     return client(server, "apigateway")
+
+
+@pytest.fixture(scope="module")
+def echo(lam) -> str:
+    """The ARN of a function answering with the event API Gateway gave it (apigw_support.ECHO)."""
+    return function(lam, ECHO, "echo")
+
+
+@pytest.fixture(scope="module")
+def issuer(server: Server) -> str:
+    """cloudlet's own token issuer, as a JWT authorizer names it."""
+    return f"http://localhost:{server.port}/_cloudlet/issuer"

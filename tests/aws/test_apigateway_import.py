@@ -9,18 +9,13 @@ import json
 
 import pytest
 import yaml
-from apigw_support import ECHO, TOKEN_AUTHORIZER, function, request, uri
+from apigw_support import TOKEN_AUTHORIZER, function, request, uri
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
 
 POOL = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Import1"
 POOL_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Import1"
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
 
 
 @pytest.fixture(scope="module")

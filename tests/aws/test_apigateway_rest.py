@@ -8,17 +8,12 @@ import base64
 import json
 
 import pytest
-from apigw_support import ANSWER, ECHO, TOKEN_AUTHORIZER, function, request, uri
+from apigw_support import ANSWER, TOKEN_AUTHORIZER, function, request, uri
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
 
 POOL = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Test123"
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
 
 
 def resource(rest, api_id, parent, part):

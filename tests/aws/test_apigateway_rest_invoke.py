@@ -11,7 +11,6 @@ import json
 import pytest
 from apigw_support import (
     ANSWER,
-    ECHO,
     function,
     host_url,
     raw_request,
@@ -47,11 +46,6 @@ def handler(event, context):
                 {"Action": "execute-api:Invoke", "Effect": "Allow",
                  "Resource": event["methodArn"]}]}}
 """
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
 
 
 @pytest.fixture(scope="module")

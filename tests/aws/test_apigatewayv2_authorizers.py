@@ -10,20 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from apigw_support import ECHO, function, lambda_integration, request, route, url
+from apigw_support import function, lambda_integration, request, route, url
 from lambda_support import unique
 
 from cloudlet.issuer import LocalIssuer
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
-
-
-@pytest.fixture(scope="module")
-def issuer(server):
-    return f"http://localhost:{server.port}/_cloudlet/issuer"
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,10 @@ import json
 
 import pytest
 import yaml
-from apigw_support import ECHO, function, request, url
+from apigw_support import request, url
 from lambda_support import error_of, unique
 
 from cloudlet.issuer import LocalIssuer
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
-
-
-@pytest.fixture(scope="module")
-def issuer(server):
-    return f"http://localhost:{server.port}/_cloudlet/issuer"
 
 
 def proxy(arn: str) -> dict:

@@ -11,7 +11,6 @@ import subprocess
 import pytest
 from apigw_support import (
     ANSWER,
-    ECHO,
     function,
     host_url,
     lambda_integration,
@@ -21,11 +20,6 @@ from apigw_support import (
     url,
 )
 from lambda_support import unique
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import time
 import pytest
 from apigw_support import (
     ANSWER,
-    ECHO,
     function,
     host_url,
     lambda_integration,
@@ -51,11 +50,6 @@ def handler(event, context):
             "context": {"version": event["version"], "type": event["type"],
                         "identity": event["identitySource"]}}
 """
-
-
-@pytest.fixture(scope="module")
-def echo(lam):
-    return function(lam, ECHO, "echo")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ from typing import Any
 
 import jwt
 import pytest
-from apigw_support import ECHO, function, lambda_integration, request, route, url
+from apigw_support import lambda_integration, request, route, url
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lambda_support import unique
-
-from conftest import client
 
 
 class Issuer:
@@ -69,15 +67,11 @@ class Issuer:
 
 @pytest.fixture
 def issuer() -> Iterator[Issuer]:
+    """An issuer of the test's own, in place of the suite's `issuer` (cloudlet's)."""
     served = Issuer()
     yield served
     served.server.shutdown()
     served.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def echo(server):
-    return function(client(server, "lambda"), ECHO, "echo")
 
 
 def _api(gw, echo, issuer: Issuer) -> str:
