@@ -23,8 +23,6 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-import boto3
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
@@ -35,13 +33,7 @@ NOOP = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'po
 
 
 def clients(endpoint: str) -> tuple[object, object]:
-    settings = dict(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    return boto3.client("lambda", **settings), boto3.client("apigatewayv2", **settings)
+    return loadgen.aws_client(endpoint, "lambda"), loadgen.aws_client(endpoint, "apigatewayv2")
 
 
 def deploy(endpoint: str) -> str:

@@ -32,9 +32,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen
@@ -152,13 +149,8 @@ def _round(server: peers.ServerProcess, lam: Any, args: argparse.Namespace) -> d
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=BotoConfig(retries={"total_max_attempts": 1}, max_pool_connections=64),
+    return loadgen.aws_client(
+        endpoint, "lambda", retries={"total_max_attempts": 1}, max_pool_connections=64
     )
 
 

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -327,14 +326,7 @@ def run_wrk(
 
 
 def boto3_step(endpoint: str, workload: str, index: int, prefix: str) -> loadgen.Step:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=BotoConfig(retries={"max_attempts": 1}),
-    )
+    client = loadgen.aws_client(endpoint, "dynamodb", retries={"max_attempts": 1})
     counter = iter(range(10**12))
     rng = random.Random(index)
 

@@ -34,11 +34,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loadgen
 import peers
 import report
 
@@ -60,15 +58,11 @@ SENDERS = 4
 
 
 def clients(endpoint: str) -> tuple[Any, Any]:
-    config = BotoConfig(retries={"max_attempts": 1}, max_pool_connections=32)
-    kwargs = dict(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=config,
+    config: dict[str, Any] = dict(retries={"max_attempts": 1}, max_pool_connections=32)
+    return (
+        loadgen.aws_client(endpoint, "sqs", **config),
+        loadgen.aws_client(endpoint, "lambda", **config),
     )
-    return boto3.client("sqs", **kwargs), boto3.client("lambda", **kwargs)
 
 
 def function(lam: Any, source: str, environment: dict[str, str] | None = None) -> str:

@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -99,14 +98,7 @@ def package(files: dict[str, str], executables: tuple[str, ...] = ()) -> bytes:
 
 
 def lambda_client(endpoint: str) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120),
-    )
+    return loadgen.aws_client(endpoint, "lambda", retries={"max_attempts": 1}, read_timeout=120)
 
 
 def wait_updated(client: Any, name: str, qualifier: str | None = None) -> None:
@@ -409,13 +401,7 @@ def probe_moto() -> dict[str, Any]:
     """Create and invoke a no-op function on moto: what it answers without Docker."""
     with peers.moto(free_port()).start() as server:
         client = lambda_client(server.endpoint)
-        iam = boto3.client(
-            "iam",
-            endpoint_url=server.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        iam = loadgen.aws_client(server.endpoint, "iam")
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         code = package({"noop.py": MODULES["noop"]})
         deploy(client, "noop", RUNTIME, "noop.handler", code, Role=role)

@@ -35,11 +35,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loadgen
 import peers
 import report
 
@@ -72,15 +70,9 @@ PUT_BATCH = 500
 
 
 def clients(endpoint: str) -> dict[str, Any]:
-    config = BotoConfig(retries={"max_attempts": 1}, max_pool_connections=32)
     return {
-        name: boto3.client(
-            name,
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=config,
+        name: loadgen.aws_client(
+            endpoint, name, retries={"max_attempts": 1}, max_pool_connections=32
         )
         for name in ("lambda", "kinesis", "dynamodb")
     }
