@@ -209,17 +209,9 @@ def latency(sqs: Any, lam: Any, samples: int, pause: float) -> list[float]:
         time.sleep(pause)  # idle: the mapping is back in its long poll
         sent_at = time.time()
         sqs.send_message(QueueUrl=url, MessageBody=repr(sent_at))
-        deadline = time.monotonic() + 10
-        while True:
-            lines = log.read_text().splitlines()
-            if len(lines) > index:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the handler never saw the message")
-            time.sleep(0.0005)
-        body, started = lines[index].split()
+        milliseconds = loadgen.handler_latency(log, index, "message")
         if index:
-            results.append((float(started) - float(body)) * 1000)
+            results.append(milliseconds)
     return results
 
 

@@ -138,17 +138,9 @@ def latency(aws: dict[str, Any], source: str, samples: int, pause: float) -> lis
             )
         else:
             aws["kinesis"].put_record(StreamName=stream, Data=sent_at.encode(), PartitionKey="k")
-        deadline = time.monotonic() + 10
-        while True:
-            lines = log.read_text().splitlines()
-            if len(lines) > index:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the handler never saw the change")
-            time.sleep(0.0005)
-        sent, started = lines[index].split()
+        milliseconds = loadgen.handler_latency(log, index, "change")
         if index:
-            results.append((float(started) - float(sent)) * 1000)
+            results.append(milliseconds)
     return results
 
 
