@@ -66,15 +66,18 @@ def lengths(rest, lam):
     return _api(rest, function(lam, LENGTH, "length"), binary=["image/png"])
 
 
-def test_a_body_over_10_mb_is_request_too_long(server, lengths):
+def test_a_body_over_10_mb_is_refused_in_plain_text_before_api_gateway(server, lengths):
     answer = request(url(server, lengths, "/prod/"), "POST", body=b"x" * (10 * 1024 * 1024 + 1))
-    assert (answer.status, answer.json()) == (413, {"message": "Request Too Long"})
+    assert (answer.status, answer.body) == (413, b"HTTP content length exceeded 10485760 bytes.")
+    assert answer.headers["content-type"] == "text; charset=utf-8"
+    assert "x-amzn-errortype" not in answer.headers
 
 
 def test_an_event_over_lambdas_6_mb_never_reaches_the_function(server, lengths):
     target = url(server, lengths, "/prod/")
     text = request(target, "POST", body=b"x" * (6 * 1024 * 1024 + 1))
-    assert (text.status, text.json()) == (413, {"message": "Request Too Long"})
+    assert (text.status, text.body) == (413, b'{"message": "Request Too Long"}')
+    assert text.headers["x-amzn-errortype"] == "BadRequestException"
     # 5 MB of binary is 6.7 MB once in base64 in the event.
     binary = request(
         target, "POST", body=b"\x89" * (5 * 1024 * 1024), headers={"Content-Type": "image/png"}

@@ -28,6 +28,20 @@ TOO_LARGE = (413, "Request Entity Too Large")
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # 10 MB: the largest request body API Gateway accepts
 
 
+def content_length_exceeded() -> Response:
+    """A REST API's answer to a body over 10 MB: AWS's front end refuses it in plain text,
+    before API Gateway (no request id, no error type), as it words SQS's oversized requests."""
+    body = f"HTTP content length exceeded {PAYLOAD_LIMIT} bytes.".encode()
+    return Response(413, [("content-type", "text; charset=utf-8")], body)
+
+
+def event_too_long() -> Response:
+    """A REST API's answer to an event over Lambda's 6 MB: a BadRequestException, its body
+    spaced as AWS sends it (not the gateway responses' compact template)."""
+    headers = [("content-type", "application/json"), ("x-amzn-errortype", "BadRequestException")]
+    return Response(413, headers, b'{"message": "Request Too Long"}')
+
+
 def http_api(answer: tuple[int, str], headers: list[tuple[str, str]] | None = None) -> Response:
     response = message(*answer)
     if headers:

@@ -16,7 +16,12 @@ import orjson
 
 from cloudlet.gateway.http import Request, Response
 from cloudlet.issuer import LocalIssuer
-from cloudlet.services.apigateway.answers import PAYLOAD_LIMIT, message
+from cloudlet.services.apigateway.answers import (
+    PAYLOAD_LIMIT,
+    content_length_exceeded,
+    event_too_long,
+    message,
+)
 from cloudlet.services.apigateway.calls import Call
 from cloudlet.services.apigateway.compiled import CompiledDeployments
 from cloudlet.services.apigateway.core import SNAPSHOT
@@ -56,10 +61,6 @@ def missing_token() -> Response:
 
 def internal_error(status: int = 500) -> Response:
     return message(status, "Internal server error", "InternalServerErrorException")
-
-
-def too_long() -> Response:
-    return message(413, "Request Too Long")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class RestApiDoor:
             return internal_error()
 
     async def _invoke(self, request: Request) -> Response:
+        if len(request.body) > PAYLOAD_LIMIT:  # refused in front, before any API is looked up
+            return content_length_exceeded()
         api_id, raw_path = api_target(request)  # type: ignore[misc]
         key = self.service.index.get(api_id)
         document = self.service.apis.get(key) if key is not None else None
@@ -115,8 +118,6 @@ class RestApiDoor:
         deployment = document["deployments"].get(stage["deploymentId"])
         if deployment is None:
             return forbidden()
-        if len(request.body) > PAYLOAD_LIMIT:
-            return too_long()
         call = Call(
             request, key[0], key[1], api_id, stage_name, "/" + rest, stage.get("variables") or {}
         )  # type: ignore[index]
@@ -241,7 +242,7 @@ class RestApiDoor:
         except IntegrationTimeout:
             return message(504, "Endpoint request timed out")
         except EventTooLarge:
-            return too_long()
+            return event_too_long()
         except IntegrationFailed as failure:
             log.info("integration of %s %s failed: %s", call.method, resource["path"], failure)
             return internal_error()
