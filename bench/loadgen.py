@@ -77,7 +77,7 @@ def wrk(
     seconds: float = 5.0,
     messages_per_request: float | None = 1.0,
 ) -> LoadResult:
-    """Run wrk; the script's done() prints `RESULT {json}` (see bench/wrk/sqs.lua).
+    """Run wrk; the script's done() prints `RESULT {json}` (bench/wrk/common.lua).
 
     `messages_per_request=None` counts messages as the DeleteMessages the script issued.
     """

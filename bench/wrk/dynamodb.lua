@@ -14,6 +14,10 @@
 -- number (bench/dynamodb.py creates them). done() prints one line "RESULT {json}" that
 -- bench/loadgen.py reads; any status other than 2xx counts as an error.
 
+local here = debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "./"
+package.path = here .. "?.lua;" .. package.path -- common.lua, beside this script
+local common = require("common")
+
 local PARTITION_ITEMS = 1000
 local QUERY_ITEMS = 100
 local padding = string.rep("x", 64)
@@ -21,20 +25,8 @@ local mode, table_name, partition
 local thread_id = 0
 local counter = 0
 
-local function headers(operation)
-  return {
-    ["Content-Type"] = "application/x-amz-json-1.0",
-    ["X-Amz-Target"] = "DynamoDB_20120810." .. operation,
-    ["X-Amz-Date"] = "20250101T000000Z",
-    ["Authorization"] =
-      "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/dynamodb/aws4_request, "
-      .. "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-      .. "Signature=0000000000000000000000000000000000000000000000000000000000000000",
-  }
-end
-
 local function post(operation, body)
-  return wrk.format("POST", "/", headers(operation), body)
+  return common.json_post("dynamodb", "DynamoDB_20120810." .. operation, body)
 end
 
 local function put()
@@ -69,12 +61,7 @@ local function query()
     table_name, partition, low, low + QUERY_ITEMS - 1))
 end
 
-local threads = {}
-
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
+setup = common.setup
 
 function init(args)
   mode, table_name, partition = args[1], args[2], args[3] or "hot"
@@ -86,12 +73,4 @@ function init(args)
   end
 end
 
-function done(summary, latency, _)
-  local errors = summary.errors
-  io.write(string.format(
-    'RESULT {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,'
-      .. '"timeouts":%d,"deletes":0,"p50_us":%d,"p99_us":%d,"mean_us":%.1f}\n',
-    summary.requests, summary.duration, errors.status,
-    errors.connect + errors.read + errors.write, errors.timeout,
-    latency:percentile(50), latency:percentile(99), latency.mean))
-end
+done = common.done

@@ -6,7 +6,11 @@
 -- MODE: send   SendMessage, one message per request
 --       batch  SendMessageBatch, ten messages per request
 --       cycle  send, receive and delete: each thread receives what it sent and deletes it
--- done() prints one line "RESULT {json}" that bench/sqs.py reads.
+-- done() prints one line "RESULT {json}" that bench/loadgen.py reads.
+
+local here = debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "./"
+package.path = here .. "?.lua;" .. package.path -- common.lua, beside this script
+local common = require("common")
 
 local mode, queue_url
 local thread_id = 0
@@ -17,19 +21,8 @@ local handles = {}
 local ready = 0
 deletes = 0
 
-local function headers(operation)
-  return {
-    ["Content-Type"] = "application/x-amz-json-1.0",
-    ["X-Amz-Target"] = "AmazonSQS." .. operation,
-    ["X-Amz-Date"] = "20250101T000000Z",
-    ["Authorization"] = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/sqs/aws4_request, "
-      .. "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-      .. "Signature=0000000000000000000000000000000000000000000000000000000000000000",
-  }
-end
-
 local function post(operation, body)
-  return wrk.format("POST", "/", headers(operation), body)
+  return common.json_post("sqs", "AmazonSQS." .. operation, body)
 end
 
 local function next_body()
@@ -78,12 +71,7 @@ local function cycle_response(status, _, body)
   end
 end
 
-local threads = {}
-
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
+setup = common.setup
 
 function init(args)
   mode, queue_url = args[1], args[2]
@@ -102,14 +90,8 @@ end
 
 function done(summary, latency, _)
   local total_deletes = 0
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(common.threads) do
     total_deletes = total_deletes + (thread:get("deletes") or 0)
   end
-  local errors = summary.errors
-  io.write(string.format(
-    'RESULT {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,'
-      .. '"timeouts":%d,"deletes":%d,"p50_us":%d,"p99_us":%d,"mean_us":%.1f}\n',
-    summary.requests, summary.duration, errors.status,
-    errors.connect + errors.read + errors.write, errors.timeout, total_deletes,
-    latency:percentile(50), latency:percentile(99), latency.mean))
+  common.result(summary, latency, total_deletes)
 end
