@@ -56,7 +56,7 @@ WORKLOAD_TITLES = {
     "update": "UpdateItem, conditional",
     "query": "Query, 100 items",
 }
-CLIENTS = ("wrk", "boto3", "boto3-1")
+CLIENTS = ("wrk", "boto3", "boto3-procs", "boto3-1")
 OPERATIONS = {"put": "PutItem", "get": "GetItem", "update": "UpdateItem", "query": "Query"}
 ITEMS_TABLE = "items"  # PutItem, GetItem, UpdateItem; its partition HOT is read and updated
 SMALL_TABLE = "query-small"  # only the partition HOT: 1,000 items
@@ -353,11 +353,20 @@ def boto3_step(endpoint: str, workload: str, index: int, prefix: str) -> loadgen
 
 
 def run_boto3(
-    endpoint: str, workload: str, threads: int, seconds: float, prefix: str
+    endpoint: str,
+    client_name: str,
+    workload: str,
+    args: argparse.Namespace,
+    seconds: float,
+    prefix: str,
 ) -> loadgen.LoadResult:
-    return loadgen.client_threads(
-        lambda index: boto3_step(endpoint, workload, index, prefix), threads, seconds
-    )
+    def prepare(index: int) -> loadgen.Step:
+        return boto3_step(endpoint, workload, index, prefix)
+
+    if client_name == "boto3-procs":
+        return loadgen.client_processes(prepare, args.boto3_processes, seconds)
+    threads = 1 if client_name == "boto3-1" else args.boto3_threads
+    return loadgen.client_threads(prepare, threads, seconds)
 
 
 def one_run(
@@ -369,19 +378,18 @@ def one_run(
     tag: str,
 ) -> dict[str, Any]:
     """One run of a workload by one client; with the CPU time the server (its process tree)
-    and this process (the client, for boto3) spent per answered request, which a noisy
-    neighbour slows less than it slows the rate."""
+    and the boto3 clients spent per answered request, which a noisy neighbour slows less than
+    it slows the rate."""
     assert server.process is not None
-    server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
+    server_cpu = cpu_seconds(server.process.pid)
     if client_name == "wrk":
         partition = f"wrk-{tag}" if workload == "put" else HOT
         result = run_wrk(server.endpoint, workload, args, seconds, partition=partition)
     else:
-        threads = 1 if client_name == "boto3-1" else args.boto3_threads
-        result = run_boto3(server.endpoint, workload, threads, seconds, f"{client_name}-{tag}")
+        prefix = f"{client_name}-{tag}"
+        result = run_boto3(server.endpoint, client_name, workload, args, seconds, prefix)
     # Read before settling: the requests wrk left in flight are not counted either.
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
-    client_cpu = time.process_time() - client_cpu
     waited = settle(server)
     if waited > 2:
         print(f"  ({server.name} busy {waited:.0f}s after the run stopped)", flush=True)
@@ -389,7 +397,7 @@ def one_run(
     return {
         **asdict(result),
         "server_cpu_ms": server_cpu * 1000 / answered,
-        "client_cpu_ms": client_cpu * 1000 / answered,
+        "client_cpu_ms": result.client_cpu_seconds * 1000 / answered,
     }
 
 
@@ -707,7 +715,8 @@ def main() -> None:
         nargs="+",
         choices=CLIENTS,
         default=list(CLIENTS),
-        help="boto3: --boto3-threads threads, a client each; boto3-1: one, a call at a time",
+        help="boto3: --boto3-threads threads in this process, a client each; boto3-procs: "
+        "--boto3-processes processes, a client each; boto3-1: one client, a call at a time",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured run")
     parser.add_argument("--rounds", type=int, default=3, help="each run's best round is reported")
@@ -715,6 +724,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--boto3-threads", type=int, default=4)
+    parser.add_argument("--boto3-processes", type=int, default=4)
     parser.add_argument(
         "--large",
         type=int,

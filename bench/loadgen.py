@@ -1,8 +1,10 @@
-"""Load generators: wrk driven by a Lua script, and client threads (boto3) timed per request."""
+"""Load generators: wrk driven by a Lua script, and boto3 clients (in threads or in processes)
+timed per request."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import threading
 import time
@@ -23,6 +25,7 @@ class LoadResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    client_cpu_seconds: float = 0.0  # the clients' own CPU time (0 for wrk: not measured)
 
     @property
     def requests_per_s(self) -> float:
@@ -153,20 +156,74 @@ def client_threads(prepare: Callable[[int], Step], threads: int, seconds: float)
     for worker in workers:
         worker.start()
     start.wait()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     time.sleep(seconds)
     stop.set()
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - began
-    latencies = sorted(x for r in recorders for x in r.latencies)
+    return _tally(
+        [(r.latencies, r.errors) for r in recorders],
+        sum(messages),
+        elapsed,
+        time.process_time() - cpu,
+    )
+
+
+def client_processes(prepare: Callable[[int], Step], processes: int, seconds: float) -> LoadResult:
+    """Run `processes` forked processes, each repeating its own step for `seconds`.
+
+    Threads in one process share its GIL: four boto3 threads are bound by the one core their
+    process gets, whatever the server. Processes are the view of many callers at once (many
+    Lambda environments, say), where the server's own cost shows.
+    """
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(processes + 1)
+    answers = context.Queue()
+    workers = [
+        context.Process(target=_client_process, args=(prepare, i, seconds, start, answers))
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    tallies = [answers.get(timeout=seconds + 120) for _ in workers]
+    elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    return _tally(
+        [(latencies, errors) for latencies, errors, _, _ in tallies],
+        sum(t[2] for t in tallies),
+        elapsed,
+        sum(t[3] for t in tallies),
+    )
+
+
+def _client_process(
+    prepare: Callable[[int], Step], index: int, seconds: float, start: Any, answers: Any
+) -> None:
+    step, recorder, messages = prepare(index), Recorder(), 0
+    start.wait()
+    cpu = time.process_time()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        messages += step(recorder)
+    answers.put((recorder.latencies, recorder.errors, messages, time.process_time() - cpu))
+
+
+def _tally(
+    recorded: list[tuple[list[float], int]], messages: int, elapsed: float, cpu: float
+) -> LoadResult:
+    latencies = sorted(x for times, _ in recorded for x in times)
     return LoadResult(
         requests=len(latencies),
-        messages=sum(messages),
+        messages=messages,
         seconds=elapsed,
-        errors=sum(r.errors for r in recorders),
+        errors=sum(errors for _, errors in recorded),
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
+        client_cpu_seconds=cpu,
     )
 
 
