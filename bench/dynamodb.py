@@ -1,14 +1,15 @@
 """DynamoDB throughput and latency: cloudlet beside MiniStack and moto, one run.
 
-    ./run bench bench/dynamodb.py                  the whole comparison (about 25 minutes)
+    ./run bench bench/dynamodb.py                  the whole comparison (about 30 minutes)
     ./run bench bench/dynamodb.py --seconds 2 --rounds 1 --servers cloudlet ministack
 
 Each server is started fresh on loopback (cloudlet with `cloudlet up` on a new state dir,
 durable: CLOUDLET_SYNC=full) and loaded with PutItem, GetItem, UpdateItem with a
 ConditionExpression, and Query (100 items out of a 1,000-item partition, one page), by wrk
-(raw HTTP, bench/wrk/dynamodb.lua), by boto3 (4 threads, a client each) and by one boto3
-client making one call at a time (a Lambda handler's view), with the CPU time the server
-spent per request. The servers take turns, round after round, each left to finish what wrk
+(raw HTTP, bench/wrk/dynamodb.lua), by boto3 in 4 threads of this process (bound by its
+GIL), by boto3 in 4 processes (boto3-procs: many callers at once) and by one boto3 client
+making one call at a time (a Lambda handler's view), with the CPU time the server and the
+clients spent per request. The servers take turns, round after round, each left to finish what wrk
 left in flight before the next one's turn; each run's best round is reported. Then the
 same Query on a table of 1,000 items and on one of 100,000 (the other 99,000 in other
 partitions), alternating; and cloudlet's own time per request (its debug log's timing of
