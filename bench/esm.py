@@ -22,15 +22,12 @@ samples pooled (latency). Numbers go to stdout as markdown and to bench/results/
 from __future__ import annotations
 
 import argparse
-import io
 import os
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +50,6 @@ def handler(event, context):
         for record in event["Records"]:
             log.write(f"{record['body']} {now}\\n")
 """
-ROLE = "arn:aws:iam::000000000000:role/bench"
 SENDERS = 4
 
 
@@ -63,24 +59,6 @@ def clients(endpoint: str) -> tuple[Any, Any]:
         loadgen.aws_client(endpoint, "sqs", **config),
         loadgen.aws_client(endpoint, "lambda", **config),
     )
-
-
-def function(lam: Any, source: str, environment: dict[str, str] | None = None) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime=f"python{sys.version_info[0]}.{sys.version_info[1]}",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": buffer.getvalue()},
-        Timeout=3,
-        Environment={"Variables": environment or {}},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return name
 
 
 def new_queue(sqs: Any) -> tuple[str, str]:
@@ -201,7 +179,7 @@ def latency(sqs: Any, lam: Any, samples: int, pause: float) -> list[float]:
     """Milliseconds from just before SendMessage to the handler's first line, per message."""
     log = Path(tempfile.mkdtemp(prefix="esm-probe-")) / "starts"
     log.touch()
-    probe = function(lam, PROBE, {"PROBE_LOG": str(log)})
+    probe = loadgen.lambda_function(lam, PROBE, {"PROBE_LOG": str(log)}, timeout=3)
     url, arn = new_queue(sqs)
     lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=probe, BatchSize=10)
     results: list[float] = []
@@ -229,7 +207,7 @@ def main() -> None:
     server = peers.cloudlet(free_port(), state).start()
     try:
         sqs, lam = clients(server.endpoint)
-        noop = function(lam, NOOP)
+        noop = loadgen.lambda_function(lam, NOOP, timeout=3)
         rounds: dict[str, list[Any]] = {"backlog": [], "steady": [], "latency_ms": []}
         for round_number in range(1, args.rounds + 1):
             assert server.process is not None
@@ -243,14 +221,7 @@ def main() -> None:
 
     best_backlog = max(rounds["backlog"], key=lambda r: r["messages_per_second"])
     best_steady = max(rounds["steady"], key=lambda r: r["messages_per_second"])
-    ordered = sorted(rounds["latency_ms"])
-    lat = {
-        "samples": len(ordered),
-        "p50": statistics.median(ordered),
-        "p90": ordered[int(len(ordered) * 0.9)],
-        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-        "max": ordered[-1],
-    }
+    lat = loadgen.percentiles(rounds["latency_ms"])
     markdown = "\n\n".join(
         [
             report.table(

@@ -3,11 +3,16 @@ timed per request."""
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
+import statistics
 import subprocess
+import sys
 import threading
 import time
+import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,3 +236,40 @@ def percentile(ordered: list[float], pct: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+ROLE = "arn:aws:iam::000000000000:role/bench"
+
+
+def lambda_function(
+    lam: Any, source: str, environment: dict[str, str] | None = None, *, timeout: int
+) -> str:
+    """Create a Python function (`source` as app.py, this interpreter's runtime) and wait
+    until it is Active; its generated name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime=f"python{sys.version_info[0]}.{sys.version_info[1]}",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=timeout,
+        Environment={"Variables": environment or {}},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """A latency table's row: how many samples, their p50, p90, p99 and maximum."""
+    ordered = sorted(samples)
+    return {
+        "samples": len(ordered),
+        "p50": statistics.median(ordered),
+        "p90": ordered[int(len(ordered) * 0.9)],
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "max": ordered[-1],
+    }

@@ -24,14 +24,11 @@ pooled. Numbers go to stdout as markdown and to bench/results/streams-*.json.
 from __future__ import annotations
 
 import argparse
-import io
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +61,6 @@ def handler(event, context):
     with open(os.environ["COUNT_LOG"], "a") as log:
         log.write(f"{len(event['Records'])}\\n")
 """
-ROLE = "arn:aws:iam::000000000000:role/bench"
 PRODUCERS = 4
 PUT_BATCH = 500
 
@@ -76,24 +72,6 @@ def clients(endpoint: str) -> dict[str, Any]:
         )
         for name in ("lambda", "kinesis", "dynamodb")
     }
-
-
-def function(lam: Any, source: str, environment: dict[str, str]) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime=f"python{sys.version_info[0]}.{sys.version_info[1]}",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": buffer.getvalue()},
-        Timeout=30,
-        Environment={"Variables": environment},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return name
 
 
 def new_stream(kinesis: Any, shards: int) -> tuple[str, str]:
@@ -120,7 +98,7 @@ def latency(aws: dict[str, Any], source: str, samples: int, pause: float) -> lis
     """Milliseconds from just before the write to the handler's first line, per change."""
     log = Path(tempfile.mkdtemp(prefix="streams-probe-")) / "starts"
     log.touch()
-    probe = function(aws["lambda"], PROBE, {"PROBE_LOG": str(log)})
+    probe = loadgen.lambda_function(aws["lambda"], PROBE, {"PROBE_LOG": str(log)}, timeout=30)
     if source == "dynamodb":
         table, arn = new_table(aws["dynamodb"])
     else:
@@ -180,7 +158,7 @@ def throughput(
     lam, kinesis = aws["lambda"], aws["kinesis"]
     log = Path(tempfile.mkdtemp(prefix="streams-count-")) / "counts"
     log.touch()
-    counter = function(lam, COUNTER, {"COUNT_LOG": str(log)})
+    counter = loadgen.lambda_function(lam, COUNTER, {"COUNT_LOG": str(log)}, timeout=30)
     stream, arn = new_stream(kinesis, shards)
     written = records // PRODUCERS // PUT_BATCH * PUT_BATCH * PRODUCERS
     mapping = lam.create_event_source_mapping(
@@ -205,17 +183,6 @@ def throughput(
         "write_seconds": written_at - writing,
         "seconds": seconds,
         "records_per_second": written / seconds,
-    }
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "samples": len(ordered),
-        "p50": statistics.median(ordered),
-        "p90": ordered[int(len(ordered) * 0.9)],
-        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-        "max": ordered[-1],
     }
 
 
@@ -255,7 +222,9 @@ def main() -> None:
         kind: max(rounds[kind], key=lambda r: r["records_per_second"])
         for kind in ("live", "backlog")
     }
-    latencies = {kind: percentiles(rounds[f"{kind}_ms"]) for kind in ("dynamodb", "kinesis")}
+    latencies = {
+        kind: loadgen.percentiles(rounds[f"{kind}_ms"]) for kind in ("dynamodb", "kinesis")
+    }
     shape = f"{args.shards} shards, BatchSize {args.batch_size}, a handler counting records"
     markdown = "\n\n".join(
         [
