@@ -13,14 +13,15 @@ from botocore.exceptions import ClientError
 REGION = "us-east-1"
 
 
-def dynamodb_client(server: Any, service: str = "dynamodb") -> Any:
+def dynamodb_client(server: Any, service: str = "dynamodb", validate: bool = True) -> Any:
+    """A client; `validate=False` sends what botocore's own checks would stop."""
     return boto3.client(
         service,
         endpoint_url=server.endpoint,
         region_name=REGION,
         aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
     )
 
 

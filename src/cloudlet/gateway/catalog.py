@@ -27,7 +27,7 @@ from botocore.utils import merge_dicts
 from cloudlet.gateway.auth_errors import QUERY_CODES as AUTH_QUERY_CODES
 from cloudlet.gateway.errors import ServiceError, not_implemented
 from cloudlet.gateway.protocols import CompiledOperation, WireProtocol, protocol_for
-from cloudlet.gateway.validate import Problem, compile_validator
+from cloudlet.gateway.validate import Alternative, Problem, compile_validator
 from cloudlet.services.base import RequestContext, Service
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -36,15 +36,20 @@ Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | 
 class OperationEntry:
     """One operation in one protocol: its wire format and validator, compiled when first used."""
 
-    __slots__ = ("_validate", "_wire", "handler", "model", "name", "protocol")
+    __slots__ = ("_validate", "_wire", "alternatives", "handler", "model", "name", "protocol")
 
     def __init__(
-        self, model: OperationModel, protocol: WireProtocol, handler: Handler | None
+        self,
+        model: OperationModel,
+        protocol: WireProtocol,
+        handler: Handler | None,
+        alternatives: tuple[Alternative, ...] = (),
     ) -> None:
         self.name = model.name
         self.model = model
         self.protocol = protocol  # the protocol `wire` speaks, in which errors are rendered
         self.handler = handler
+        self.alternatives = alternatives  # the provider's `checked_as`, as shapes
         self._wire: CompiledOperation | None = None
         self._validate: Callable[[dict[str, Any]], list[Problem]] | None = None
 
@@ -56,7 +61,7 @@ class OperationEntry:
 
     def validate(self, params: dict[str, Any]) -> list[Problem]:
         if self._validate is None:
-            self._validate = compile_validator(self.model.input_shape)
+            self._validate = compile_validator(self.model.input_shape, self.alternatives)
         return self._validate(params)
 
 
@@ -126,9 +131,13 @@ def load_service(provider: Service) -> ServiceEntry:
         view = ServiceModel(views[kind], provider.name) if kind in views else model
         protocol = protocol_for(view, query_codes, kind)
         binding = Binding(entry, protocol)
+        alternatives = tuple(
+            Alternative(view.shape_for(name), view.shape_for(other), when)
+            for name, (other, when) in provider.checked_as.items()
+        )
         for operation in map(view.operation_model, view.operation_names):
             binding.operations[operation.name] = OperationEntry(
-                operation, protocol, handlers[operation.name]
+                operation, protocol, handlers[operation.name], alternatives
             )
         entry.bindings.append(binding)
     return entry

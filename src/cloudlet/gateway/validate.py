@@ -1,16 +1,19 @@
 """Input validation against a botocore shape, compiled once per operation.
 
 `compile_validator(shape)` returns a function that walks parsed input and lists every
-`Problem` (missing member, wrong type, length, range, enum, pattern). Services decide how the
-problems read on the wire; `coral_message` renders them the way most AWS services do
-("1 validation error detected: Value null at 'queueName' failed to satisfy constraint: ...").
+`Problem` (missing member, wrong type, length, range, enum, pattern). Where a model's shape
+is looser than the service (DynamoDB's `TableArn` members take a table name too, and a name
+has rules of its own), an `Alternative` checks the values it picks out against another shape.
+Services decide how the problems read on the wire; `coral_message` renders them the way most
+AWS services do ("1 validation error detected: Value null at 'queueName' failed to satisfy
+constraint: ...").
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +54,28 @@ def _problem(trail: Trail, kind: str, value: Any, limit: Any = None) -> Problem:
     return Problem(_flatten(trail), kind, value, limit)
 
 
-def compile_validator(shape: Shape | None) -> Callable[[dict[str, Any]], list[Problem]]:
+@dataclass(frozen=True)
+class Alternative:
+    """Values of `shape` for which `when` holds are checked against `other` instead."""
+
+    shape: Shape
+    other: Shape
+    when: Callable[[Any], bool]
+
+
+def compile_validator(
+    shape: Shape | None, alternatives: Iterable[Alternative] = ()
+) -> Callable[[dict[str, Any]], list[Problem]]:
     """A function listing the problems of an input dict for `shape`."""
     if shape is None:
         return lambda params: []
-    check = _compile(shape, {})
+    memo: dict[str, Validator] = {}
+    for alternative in alternatives:
+        # Seeded before the input is compiled, so every member of that shape finds it.
+        memo[alternative.shape.name] = _either(
+            alternative.when, _compile(alternative.other, memo), _build(alternative.shape, memo)
+        )
+    check = _compile(shape, memo)
 
     def validate(params: dict[str, Any]) -> list[Problem]:
         problems: list[Problem] = []
@@ -94,6 +114,13 @@ def _compile(shape: Shape, memo: dict[str, Validator]) -> Validator:
     check = _build(shape, memo)
     cell.append(check)
     memo[shape.name] = check
+    return check
+
+
+def _either(when: Callable[[Any], bool], other: Validator, own: Validator) -> Validator:
+    def check(value: Any, path: Trail, problems: list[Problem]) -> None:
+        (other if when(value) else own)(value, path, problems)
+
     return check
 
 

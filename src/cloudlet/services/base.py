@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,6 +58,9 @@ class Service:
     migrations: ClassVar[list[Migration]] = []
     # Code for a request that breaks the model's constraints, as the real service names it.
     validation_error_code: ClassVar[str] = "ValidationException"
+    # Where the model is looser than the service: {shape: (other shape, test)}, the values of
+    # `shape` that pass the test are checked against `other` instead (gateway/validate.py).
+    checked_as: ClassVar[dict[str, tuple[str, Callable[[Any], bool]]]] = {}
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform

@@ -8,6 +8,7 @@ from typing import Any
 
 from cloudlet.delivery.wakeups import Wakeups
 from cloudlet.services.base import Platform, RequestContext, Service
+from cloudlet.services.dynamodb.names import CHECKED_AS, patch_names
 from cloudlet.services.dynamodb.registry import TableRegistry
 from cloudlet.services.dynamodb.schema import MIGRATIONS
 from cloudlet.services.dynamodb.streams import StreamReader
@@ -18,6 +19,7 @@ from cloudlet.services.dynamodb.throttling import Throttle
 class DynamoBase(Service):
     name = "dynamodb"
     migrations = MIGRATIONS
+    checked_as = CHECKED_AS  # table names as AWS checks them (names.py)
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -33,6 +35,7 @@ class DynamoBase(Service):
         # and stay in wire form (binaries as base64 text): the gateway passes them through
         # untouched instead of walking every item twice.
         model["shapes"]["AttributeValue"] = {"type": "document"}
+        patch_names(model["shapes"])
 
     def _table(self, ctx: RequestContext, name: str) -> Table:
         return self.registry.require(ctx.account_id, ctx.region, name)
