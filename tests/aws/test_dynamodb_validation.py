@@ -138,3 +138,30 @@ def test_index_names_are_held_to_the_same_rules(ddb: Any, table: str) -> None:
         "globalSecondaryIndexes.1.member.indexName", "g!", AT_LEAST_3, PATTERN
     )
     assert name not in all_table_names(ddb)
+
+
+def test_numbers_out_of_range_are_quoted_as_dynamodb_quotes_them(ddb: Any, table: str) -> None:
+    at_least_1 = "Member must have value greater than or equal to 1"
+    assert refused(ddb.list_tables, Limit=0) == invalid("limit", "0", at_least_1)
+    assert refused(ddb.scan, TableName=table, Segment=-1, TotalSegments=4) == invalid(
+        "segment", "-1", "Member must have value greater than or equal to 0"
+    )
+    assert refused(ddb.scan, TableName=table, Segment=0, TotalSegments=1000001) == invalid(
+        "totalSegments", "1000001", "Member must have value less than or equal to 1000000"
+    )
+    code, message = refused(
+        ddb.update_table,
+        TableName=table,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": 1},
+    )
+    assert (code, message) == invalid("provisionedThroughput.readCapacityUnits", "0", at_least_1)
+    described = ddb.describe_table(TableName=table)["Table"]
+    assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_streams_quote_numbers_too(server: Any) -> None:
+    streams = dynamodb_client(server, "dynamodbstreams", validate=False)
+    assert refused(streams.list_streams, Limit=0) == invalid(
+        "limit", "0", "Member must have value greater than or equal to 1"
+    )

@@ -298,11 +298,12 @@ def _java_to_python(pattern: str) -> str:
 # -- rendering ------------------------------------------------------------------------------
 
 
-def coral_message(problems: list[Problem]) -> str:
-    """Render problems as AWS's common validation message."""
+def coral_message(problems: list[Problem], quote_numbers: bool = False) -> str:
+    """Render problems as AWS's common validation message; some services quote numbers as
+    they quote strings ("Value '0' at 'limit'"), others not ("Value 0 at 'batchSize'")."""
     count = len(problems)
     noun = "error" if count == 1 else "errors"
-    parts = [_coral_part(problem) for problem in problems]
+    parts = [_coral_part(problem, quote_numbers) for problem in problems]
     return f"{count} validation {noun} detected: " + "; ".join(parts)
 
 
@@ -317,7 +318,7 @@ def coral_path(path: Path) -> str:
     return ".".join(out)
 
 
-def _coral_part(problem: Problem) -> str:
+def _coral_part(problem: Problem, quote_numbers: bool) -> str:
     constraint = {
         "missing": "Member must not be null",
         "min_length": f"Member must have length greater than or equal to {problem.limit}",
@@ -331,15 +332,16 @@ def _coral_part(problem: Problem) -> str:
         "type": f"Member must be of type {problem.limit}",
         "union": "Member must have exactly one member set",
     }[problem.kind]
-    return f"Value {_show(problem.value)} at '{coral_path(problem.path)}' failed to satisfy " + (
+    value = _show(problem.value, quote_numbers)
+    return f"Value {value} at '{coral_path(problem.path)}' failed to satisfy " + (
         f"constraint: {constraint}"
     )
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, quote_numbers: bool = False) -> str:
     if value is None:
         return "null"
-    if isinstance(value, str):
+    if isinstance(value, str) or (quote_numbers and isinstance(value, int | float)):
         return f"'{value}'"
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"

@@ -58,6 +58,8 @@ class Service:
     migrations: ClassVar[list[Migration]] = []
     # Code for a request that breaks the model's constraints, as the real service names it.
     validation_error_code: ClassVar[str] = "ValidationException"
+    # Whether that message quotes numbers as it quotes strings ("Value '0' at 'limit'").
+    quotes_numbers: ClassVar[bool] = False
     # Where the model is looser than the service: {shape: (other shape, test)}, the values of
     # `shape` that pass the test are checked against `other` instead (gateway/validate.py).
     checked_as: ClassVar[dict[str, tuple[str, Callable[[Any], bool]]]] = {}
@@ -94,7 +96,9 @@ class Service:
         """The error for input that breaks the model's constraints."""
         if any(problem.kind == "type" for problem in problems):
             return ServiceError("SerializationException", _type_message(problems))
-        return ServiceError(self.validation_error_code, coral_message(problems))
+        return ServiceError(
+            self.validation_error_code, coral_message(problems, self.quotes_numbers)
+        )
 
 
 def _type_message(problems: list[Problem]) -> str:

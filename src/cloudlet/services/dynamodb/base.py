@@ -20,6 +20,7 @@ class DynamoBase(Service):
     name = "dynamodb"
     migrations = MIGRATIONS
     checked_as = CHECKED_AS  # table names as AWS checks them (names.py)
+    quotes_numbers = True  # "Value '0' at 'limit' failed to satisfy constraint"
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)

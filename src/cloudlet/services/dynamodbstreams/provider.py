@@ -32,6 +32,7 @@ _STREAM_COLUMNS = "id, arn, table_name, label, view_type, key_schema, created, d
 
 class DynamoDBStreamsService(Service):
     name = "dynamodbstreams"
+    quotes_numbers = True  # as DynamoDB does: "Value '0' at 'limit'"
 
     def patch_model(self, model: dict[str, Any]) -> None:
         # Records are stored in wire form already (binaries as base64 text).

@@ -7,7 +7,7 @@ for the truth keeps restarts and several nodes simple. Policies are stored, not 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -125,13 +125,7 @@ class IamService(Service):
     def invalid_input(self, operation: str, problems: list[Problem]) -> ServiceError:
         # IAM quotes numbers in these messages ("Value '0' at 'maxItems'"), and answers a
         # value of the wrong type (a non-number) like any other constraint it breaks.
-        quoted = [
-            replace(problem, value=str(problem.value))
-            if isinstance(problem.value, int | float)
-            else problem
-            for problem in problems
-        ]
-        return ServiceError("ValidationError", coral_message(quoted))
+        return ServiceError("ValidationError", coral_message(problems, quote_numbers=True))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
