@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: a real server, boto3 clients pointed at it, and what
-the API Gateway tests share (an echoing function, cloudlet's issuer)."""
+the API Gateway tests share (an echoing function, a function answering as told, cloudlet's
+issuer)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # test there: too late for this file's imports.
 sys.path.insert(0, str(Path(__file__).parent / "aws"))
 
-from apigw_support import ECHO, function
+from apigw_support import ANSWER, ECHO, function
 
 from server import Server
 
@@ -81,6 +82,12 @@ def rest(server: Server):
 def echo(lam) -> str:
     """The ARN of a function answering with the event API Gateway gave it (apigw_support.ECHO)."""
     return function(lam, ECHO, "echo")
+
+
+@pytest.fixture(scope="module")
+def answer(lam) -> str:
+    """The ARN of a function answering as the request's body tells it (apigw_support.ANSWER)."""
+    return function(lam, ANSWER, "answer", Timeout=10)
 
 
 @pytest.fixture(scope="module")

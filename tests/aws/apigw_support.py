@@ -38,6 +38,12 @@ def handler(event, context):
     return order
 """
 
+# Answers with the length of the body it was given (small answers for large requests).
+LENGTH = """
+def handler(event, context):
+    return {"statusCode": 200, "body": str(len(event.get("body") or ""))}
+"""
+
 # A Lambda authorizer (TOKEN, or REQUEST reading X-Token): "allow" is allowed, "deny"
 # denied, "unauthorized" refused, "crash" fails. Header names are matched in any case, as
 # REST APIs pass them as the client spelled them and HTTP APIs lower-cased.

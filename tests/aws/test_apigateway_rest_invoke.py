@@ -10,7 +10,7 @@ import json
 
 import pytest
 from apigw_support import (
-    ANSWER,
+    LENGTH,
     function,
     host_url,
     raw_request,
@@ -27,12 +27,6 @@ from cloudlet.issuer import LocalIssuer
 POOL = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Scopes1"
 POOL_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Scopes1"
 
-# Answers with the length of the body it was given (small answers for large requests).
-LENGTH = """
-def handler(event, context):
-    return {"statusCode": 200, "body": str(len(event.get("body") or ""))}
-"""
-
 # A TOKEN authorizer that allows every token; `run` tells one of its invocations from another.
 COUNTED = """
 import uuid
@@ -46,11 +40,6 @@ def handler(event, context):
                 {"Action": "execute-api:Invoke", "Effect": "Allow",
                  "Resource": event["methodArn"]}]}}
 """
-
-
-@pytest.fixture(scope="module")
-def answer(lam):
-    return function(lam, ANSWER, "answer", Timeout=10)
 
 
 def _api(rest, arn, binary=None, **settings):

@@ -9,22 +9,8 @@ import json
 import subprocess
 
 import pytest
-from apigw_support import (
-    ANSWER,
-    function,
-    host_url,
-    lambda_integration,
-    quick_api,
-    request,
-    route,
-    url,
-)
+from apigw_support import host_url, lambda_integration, quick_api, request, route, url
 from lambda_support import unique
-
-
-@pytest.fixture(scope="module")
-def answer(lam):
-    return function(lam, ANSWER, "answer", Timeout=10)
 
 
 @pytest.fixture(scope="module")

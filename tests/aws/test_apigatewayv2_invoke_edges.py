@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from apigw_support import (
-    ANSWER,
+    LENGTH,
     function,
     host_url,
     lambda_integration,
@@ -21,12 +20,6 @@ from apigw_support import (
     url,
 )
 from lambda_support import unique
-
-# Answers with the length of the body it was given (small answers for large requests).
-LENGTH = """
-def handler(event, context):
-    return {"statusCode": 200, "body": str(len(event.get("body") or ""))}
-"""
 
 # A simple-response authorizer: "let-me-in" as the first identity value is allowed; the
 # context tells what the authorizer saw and how many times it ran.
@@ -50,11 +43,6 @@ def handler(event, context):
             "context": {"version": event["version"], "type": event["type"],
                         "identity": event["identitySource"]}}
 """
-
-
-@pytest.fixture(scope="module")
-def answer(lam):
-    return function(lam, ANSWER, "answer")
 
 
 def test_stage_variables_choose_the_integrations_function(server, gw, echo):
