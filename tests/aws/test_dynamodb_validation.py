@@ -165,3 +165,64 @@ def test_streams_quote_numbers_too(server: Any) -> None:
     assert refused(streams.list_streams, Limit=0) == invalid(
         "limit", "0", "Member must have value greater than or equal to 1"
     )
+
+
+def test_enum_values_are_listed_in_dynamodb_s_order(ddb: Any, table: str) -> None:
+    def one_of(member: str, value: str, values: str) -> tuple[str, str]:
+        return invalid(member, value, f"Member must satisfy enum value set: [{values}]")
+
+    name = unique("enums")
+    code, message = refused(
+        ddb.create_table,
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "X"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert (code, message) == one_of("attributeDefinitions.1.member.attributeType", "X", "B, N, S")
+    assert name not in all_table_names(ddb)
+    assert refused(
+        ddb.update_table,
+        TableName=table,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": ""},
+    ) == one_of(
+        "streamSpecification.streamViewType",
+        "",
+        "OLD_IMAGE, KEYS_ONLY, NEW_AND_OLD_IMAGES, NEW_IMAGE",
+    )
+    assert "StreamSpecification" not in ddb.describe_table(TableName=table)["Table"]
+    assert refused(ddb.scan, TableName=table, Select="ALL") == one_of(
+        "select", "ALL", "SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES"
+    )
+    item = {"pk": {"S": "rv"}}
+    assert refused(ddb.put_item, TableName=table, Item=item, ReturnValues="BOGUS") == one_of(
+        "returnValues", "BOGUS", "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW"
+    )
+    assert "Item" not in ddb.get_item(TableName=table, Key=item)
+    assert refused(ddb.scan, TableName=table, ConditionalOperator="XOR") == one_of(
+        "conditionalOperator", "XOR", "OR, AND"
+    )
+    assert refused(
+        ddb.create_table, **_definition(unique("billing"), BillingMode="FREE")
+    ) == one_of("billingMode", "FREE", "PROVISIONED, PAY_PER_REQUEST")
+
+
+def test_several_problems_are_one_message(ddb: Any) -> None:
+    # AWS lists them in an order of its own (GlobalSecondaryIndexes before LocalSecondaryIndexes
+    # whatever the request's order); cloudlet lists missing members first, then the request's.
+    name = "t"
+    assert refused(ddb.create_table, **_definition(name, BillingMode="FREE")) == (
+        "ValidationException",
+        "2 validation errors detected: Value 't' at 'tableName' failed to satisfy constraint: "
+        f"{AT_LEAST_3}; Value 'FREE' at 'billingMode' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+    )
+
+
+def _definition(name: str, **more: Any) -> dict[str, Any]:
+    return {
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        **more,
+    }

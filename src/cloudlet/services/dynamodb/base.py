@@ -15,6 +15,19 @@ from cloudlet.services.dynamodb.streams import StreamReader
 from cloudlet.services.dynamodb.tables import Table
 from cloudlet.services.dynamodb.throttling import Throttle
 
+# The order in which DynamoDB lists an enum's values when a value is not one of them ("Member
+# must satisfy enum value set: [B, N, S]"), where it is not the model's order; as AWS answered
+# CreateTable and UpdateTable (ScalarAttributeType, StreamViewType: us-west-2, 2026-10-09),
+# Query (Select) and the item writes (ReturnValue, ConditionalOperator: the regions that have
+# not moved to DynamoDB's newer validation wording).
+ENUM_ORDER = {
+    "ScalarAttributeType": ["B", "N", "S"],
+    "StreamViewType": ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"],
+    "Select": ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"],
+    "ReturnValue": ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+    "ConditionalOperator": ["OR", "AND"],
+}
+
 
 class DynamoBase(Service):
     name = "dynamodb"
@@ -37,6 +50,10 @@ class DynamoBase(Service):
         # untouched instead of walking every item twice.
         model["shapes"]["AttributeValue"] = {"type": "document"}
         patch_names(model["shapes"])
+        for shape, order in ENUM_ORDER.items():
+            values = model["shapes"][shape]["enum"]
+            # A value a newer model adds goes last, where AWS's order is not known.
+            values[:] = [v for v in order if v in values] + [v for v in values if v not in order]
 
     def _table(self, ctx: RequestContext, name: str) -> Table:
         return self.registry.require(ctx.account_id, ctx.region, name)
