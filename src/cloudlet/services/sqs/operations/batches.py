@@ -6,6 +6,7 @@ Every batch is one transaction, whatever its size.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cloudlet.gateway.errors import ServiceError
@@ -15,6 +16,7 @@ from cloudlet.services.sqs.batches import check_entries, check_total_size, failu
 from cloudlet.services.sqs.errors import missing_parameter
 from cloudlet.services.sqs.operations.messages import MessageOperations
 from cloudlet.services.sqs.outgoing import Outgoing, fifo_identity, prepare, size_of
+from cloudlet.services.sqs.queues import Queue
 from cloudlet.services.sqs.receipts import Receipt, parse_receipt
 from cloudlet.store import Tx
 
@@ -53,20 +55,13 @@ class BatchOperations(MessageOperations):
         receipts, failed = _receipts(entries, queue.id)
         now = time.time()
 
-        def delete(tx: Tx) -> list[inflight.Outcome]:
-            return [inflight.delete(tx, queue.id, queue.fifo, r, now) for _, r in receipts]
+        def delete(tx: Tx, _: dict[str, Any], receipt: Receipt) -> inflight.Outcome:
+            return inflight.delete(tx, queue.id, queue.fifo, receipt, now)
 
-        outcomes = await self.store.write(delete) if receipts else []
-        successful = []
-        for (entry, _), outcome in zip(receipts, outcomes, strict=True):
-            error = inflight.deletion_error(outcome, queue.fifo, entry["ReceiptHandle"])
-            if error is None:
-                successful.append({"Id": entry["Id"]})
-            else:
-                failed.append(failure(entry["Id"], error))
-        if inflight.Outcome.RELEASED in outcomes:
-            self.waiters.wake(queue.id)
-        return {"Successful": successful, "Failed": failed}
+        def error(entry: dict[str, Any], outcome: inflight.Outcome) -> ServiceError | None:
+            return inflight.deletion_error(outcome, queue.fifo, entry["ReceiptHandle"])
+
+        return await self._settle(queue, receipts, failed, delete, error)
 
     async def change_message_visibility_batch(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -87,18 +82,37 @@ class BatchOperations(MessageOperations):
                 receipts.append((entry, receipt))
         now = time.time()
 
-        def change(tx: Tx) -> list[inflight.Outcome]:
-            return [
-                inflight.change_visibility(tx, queue.id, r, e["VisibilityTimeout"], now)
-                for e, r in receipts
-            ]
+        def change(tx: Tx, entry: dict[str, Any], receipt: Receipt) -> inflight.Outcome:
+            return inflight.change_visibility(
+                tx, queue.id, receipt, entry["VisibilityTimeout"], now
+            )
 
-        outcomes = await self.store.write(change) if receipts else []
-        successful = []
-        for (entry, _), outcome in zip(receipts, outcomes, strict=True):
-            error = inflight.visibility_error(
+        def error(entry: dict[str, Any], outcome: inflight.Outcome) -> ServiceError | None:
+            return inflight.visibility_error(
                 outcome, entry["ReceiptHandle"], entry["VisibilityTimeout"]
             )
+
+        return await self._settle(queue, receipts, failed, change, error)
+
+    async def _settle(
+        self,
+        queue: Queue,
+        receipts: list[tuple[dict[str, Any], Receipt]],
+        failed: list[dict[str, Any]],
+        apply: Callable[[Tx, dict[str, Any], Receipt], inflight.Outcome],
+        error_of: Callable[[dict[str, Any], inflight.Outcome], ServiceError | None],
+    ) -> dict[str, Any]:
+        """A delete or visibility change batch's end: `apply` to each entry with a valid
+        receipt, all in one transaction, then each outcome as `error_of` words it; the
+        answer's failures are `failed` (refused before) and these."""
+
+        def write(tx: Tx) -> list[inflight.Outcome]:
+            return [apply(tx, entry, receipt) for entry, receipt in receipts]
+
+        outcomes = await self.store.write(write) if receipts else []
+        successful = []
+        for (entry, _), outcome in zip(receipts, outcomes, strict=True):
+            error = error_of(entry, outcome)
             if error is None:
                 successful.append({"Id": entry["Id"]})
             else:
