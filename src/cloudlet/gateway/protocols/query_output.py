@@ -86,18 +86,10 @@ def _structure(shape: Shape, memo: dict[Any, Writer]) -> Writer:
 
 def _element(tag: str, shape: Shape, memo: dict[Any, Writer]) -> Writer:
     """The element(s) of a structure member: one, or one per item when flattened."""
-    opening, closing = f"<{tag}>", f"</{tag}>"
     flattened = shape.serialization.get("flattened")
     if flattened and shape.type_name == "list":
-        write_item = _content(shape.member, memo)
-
-        def write_items(value: Any, out: list[str]) -> None:
-            for item in value:
-                out.append(opening)
-                write_item(item, out)
-                out.append(closing)
-
-        return write_items
+        return _items(tag, _content(shape.member, memo))
+    opening, closing = f"<{tag}>", f"</{tag}>"
     if flattened and shape.type_name == "map":
         return _entries(shape, opening, closing, memo)
     write_content = _content(shape, memo)
@@ -112,8 +104,13 @@ def _element(tag: str, shape: Shape, memo: dict[Any, Writer]) -> Writer:
 
 def _list(shape: Shape, memo: dict[Any, Writer]) -> Writer:
     name = shape.member.serialization.get("name", "member")
-    opening, closing = f"<{name}>", f"</{name}>"
-    write_item = _content(shape.member, memo)
+    return _items(name, _content(shape.member, memo))
+
+
+def _items(tag: str, write_item: Writer) -> Writer:
+    """A list's items, each in an element `tag` of its own (a flattened list's are the
+    member's elements, another's the children of its element)."""
+    opening, closing = f"<{tag}>", f"</{tag}>"
 
     def write(value: Any, out: list[str]) -> None:
         for item in value:
