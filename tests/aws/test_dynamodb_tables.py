@@ -40,6 +40,22 @@ def test_create_table_answers_creating_and_waiters_see_it_active(ddb: Any) -> No
     ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
 
 
+def test_a_table_created_by_its_arn_is_named_by_the_arn_s_last_part(ddb: Any) -> None:
+    name = unique("arn")
+    arn = f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}"
+    answer = ddb.create_table(
+        TableName=arn,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    assert (answer["TableName"], answer["TableArn"]) == (name, arn)
+    assert ddb.describe_table(TableName=name)["Table"]["TableArn"] == arn
+    assert name in ddb.list_tables()["TableNames"]
+    assert arn not in ddb.list_tables()["TableNames"]
+    ddb.delete_table(TableName=arn)
+
+
 def test_existing_and_missing_tables_get_aws_errors(ddb: Any) -> None:
     name = create_table(ddb)
     code, message = error_of(

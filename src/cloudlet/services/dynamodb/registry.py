@@ -33,11 +33,11 @@ class TableRegistry:
         return len(self.by_key)
 
     def get(self, account: str, region: str, name: str) -> Table | None:
-        return self.by_key.get((account, region, _name(name)))
+        return self.by_key.get((account, region, table_name(name)))
 
     def require(self, account: str, region: str, name: str) -> Table:
         """The table, or DynamoDB's ResourceNotFoundException for item operations."""
-        table = self.by_key.get((account, region, _name(name)))
+        table = self.by_key.get((account, region, table_name(name)))
         if table is None:
             raise resource_not_found()
         return table
@@ -74,8 +74,8 @@ class TableRegistry:
         return await self.store.write(write)
 
 
-def _name(name: str) -> str:
-    # A table may be named by its ARN too.
+def table_name(name: str) -> str:
+    """The table's name, given its name or its ARN (AWS takes either in TableName)."""
     if name.startswith("arn:"):
         return name.rpartition("table/")[2].split("/", 1)[0]
     return name

@@ -25,6 +25,7 @@ from cloudlet.services.dynamodb.errors import (
     validation,
 )
 from cloudlet.services.dynamodb.keys import KeySchema
+from cloudlet.services.dynamodb.registry import table_name
 from cloudlet.services.dynamodb.storage import count_rows, write_index_row
 from cloudlet.services.dynamodb.streams import stream_label
 from cloudlet.services.dynamodb.tables import Index, Table
@@ -41,7 +42,7 @@ MAX_TAGS = 50
 
 class TableOperations(DynamoBase):
     async def create_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = params["TableName"]
+        name = table_name(params["TableName"])
         attributes = rules.attribute_definitions(params["AttributeDefinitions"])
         schema = rules.key_schema(params["KeySchema"], attributes)
         used = set(schema.names)
