@@ -26,3 +26,10 @@ def page(
     end = start + size
     following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], following
+
+
+def http_api_page(items: list[Any], request: dict[str, Any]) -> dict[str, Any]:
+    """An HTTP API list's answer (GetApis, GetRoutes...): the page of `items` the request's
+    MaxResults and NextToken name, as Items, and the next page's NextToken."""
+    listed, following = page(items, request.get("MaxResults"), request.get("NextToken"))
+    return {"Items": listed, **({"NextToken": following} if following else {})}

@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudlet.services.apigateway.ids import new_id, now
 from cloudlet.services.apigateway.invocation_url import api_endpoint
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import http_api_page
 from cloudlet.services.apigateway.tagging import tagged
 from cloudlet.services.apigatewayv2.core import HttpApiCore
 from cloudlet.services.apigatewayv2.errors import bad_request, not_found
@@ -124,11 +124,7 @@ class ApiOperations(HttpApiCore):
 
     def get_apis(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         apis = [self._api(ctx, d["api"]) for d in self.apis.of(ctx.account_id, ctx.region)]
-        items, following = page(apis, request.get("MaxResults"), request.get("NextToken"))
-        answer: dict[str, Any] = {"Items": items}
-        if following:
-            answer["NextToken"] = following
-        return answer
+        return http_api_page(apis, request)
 
     async def update_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudlet.services.apigateway.ids import new_id
 from cloudlet.services.apigateway.integrations import function_arn
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import http_api_page
 from cloudlet.services.apigatewayv2.core import HttpApiCore
 from cloudlet.services.apigatewayv2.errors import bad_request, conflict, not_found
 from cloudlet.services.base import RequestContext
@@ -97,8 +97,7 @@ class AuthorizerOperations(HttpApiCore):
 
     def get_authorizers(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         items = list(self.peek(ctx, request["ApiId"])["authorizers"].values())
-        items, following = page(items, request.get("MaxResults"), request.get("NextToken"))
-        return {"Items": items, **({"NextToken": following} if following else {})}
+        return http_api_page(items, request)
 
     async def update_authorizer(
         self, ctx: RequestContext, request: dict[str, Any]

@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudlet.services.apigateway.ids import new_id
 from cloudlet.services.apigateway.integrations import function_arn, with_stage_variables
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import http_api_page
 from cloudlet.services.apigatewayv2.core import HttpApiCore
 from cloudlet.services.apigatewayv2.errors import bad_request, conflict, not_found
 from cloudlet.services.base import RequestContext
@@ -91,8 +91,7 @@ class IntegrationOperations(HttpApiCore):
 
     def get_integrations(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         items = list(self.peek(ctx, request["ApiId"])["integrations"].values())
-        items, following = page(items, request.get("MaxResults"), request.get("NextToken"))
-        return {"Items": items, **({"NextToken": following} if following else {})}
+        return http_api_page(items, request)
 
     async def update_integration(
         self, ctx: RequestContext, request: dict[str, Any]

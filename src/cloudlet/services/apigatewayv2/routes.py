@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudlet.services.apigateway.ids import new_id
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import http_api_page
 from cloudlet.services.apigatewayv2.core import HttpApiCore
 from cloudlet.services.apigatewayv2.errors import bad_request, not_found
 from cloudlet.services.apigatewayv2.routekeys import check_clash, parse
@@ -96,8 +96,7 @@ class RouteOperations(HttpApiCore):
 
     def get_routes(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         routes = list(self.peek(ctx, request["ApiId"])["routes"].values())
-        items, following = page(routes, request.get("MaxResults"), request.get("NextToken"))
-        return {"Items": items, **({"NextToken": following} if following else {})}
+        return http_api_page(routes, request)
 
     async def update_route(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])

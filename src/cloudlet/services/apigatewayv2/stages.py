@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from cloudlet.services.apigateway.ids import now
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import http_api_page
 from cloudlet.services.apigatewayv2.core import HttpApiCore, shown, snapshot
 from cloudlet.services.apigatewayv2.errors import bad_request, conflict, not_found
 from cloudlet.services.base import RequestContext
@@ -77,8 +77,7 @@ class StageOperations(HttpApiCore):
 
     def get_stages(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         items = list(self.peek(ctx, request["ApiId"])["stages"].values())
-        items, following = page(items, request.get("MaxResults"), request.get("NextToken"))
-        return {"Items": items, **({"NextToken": following} if following else {})}
+        return http_api_page(items, request)
 
     async def update_stage(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["ApiId"])
@@ -139,8 +138,7 @@ class StageOperations(HttpApiCore):
 
     def get_deployments(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         items = [shown(d) for d in self.peek(ctx, request["ApiId"])["deployments"].values()]
-        items, following = page(items, request.get("MaxResults"), request.get("NextToken"))
-        return {"Items": items, **({"NextToken": following} if following else {})}
+        return http_api_page(items, request)
 
     async def update_deployment(
         self, ctx: RequestContext, request: dict[str, Any]
