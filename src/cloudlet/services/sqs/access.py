@@ -47,6 +47,4 @@ def _names(principal: Any, account: str) -> bool:
     if isinstance(principal, dict):
         principal = principal.get("AWS", [])
     values = principal if isinstance(principal, list) else [principal]
-    return any(
-        value == "*" or value == account or f":{account}:" in str(value) for value in values
-    )
+    return any(value == "*" or value == account or f":{account}:" in str(value) for value in values)
