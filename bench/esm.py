@@ -177,8 +177,7 @@ def steady(sqs: Any, lam: Any, noop: str, seconds: float) -> dict[str, float]:
 
 def latency(sqs: Any, lam: Any, samples: int, pause: float) -> list[float]:
     """Milliseconds from just before SendMessage to the handler's first line, per message."""
-    log = Path(tempfile.mkdtemp(prefix="esm-probe-")) / "starts"
-    log.touch()
+    log = loadgen.probe_file("esm-probe-", "starts")
     probe = loadgen.lambda_function(lam, PROBE, {"PROBE_LOG": str(log)}, timeout=3)
     url, arn = new_queue(sqs)
     lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=probe, BatchSize=10)

@@ -9,6 +9,7 @@ import multiprocessing
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -55,6 +56,14 @@ def aws_client(endpoint: str, service: str, **config: Any) -> Any:
         aws_secret_access_key="test",
         config=Config(**config) if config else None,
     )
+
+
+def probe_file(prefix: str, name: str) -> Path:
+    """An empty file a function writes to for the benchmark to read; outside /tmp, which is
+    each function's own when cloudlet runs as root."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")) / name
+    path.touch()
+    return path
 
 
 def handler_latency(log: Path, index: int, what: str = "message", timeout: float = 10.0) -> float:

@@ -96,8 +96,7 @@ def new_table(dynamodb: Any) -> tuple[str, str]:
 
 def latency(aws: dict[str, Any], source: str, samples: int, pause: float) -> list[float]:
     """Milliseconds from just before the write to the handler's first line, per change."""
-    log = Path(tempfile.mkdtemp(prefix="streams-probe-")) / "starts"
-    log.touch()
+    log = loadgen.probe_file("streams-probe-", "starts")
     probe = loadgen.lambda_function(aws["lambda"], PROBE, {"PROBE_LOG": str(log)}, timeout=30)
     if source == "dynamodb":
         table, arn = new_table(aws["dynamodb"])
@@ -156,8 +155,7 @@ def throughput(
     aws: dict[str, Any], records: int, shards: int, batch_size: int, backlog: bool
 ) -> dict[str, float]:
     lam, kinesis = aws["lambda"], aws["kinesis"]
-    log = Path(tempfile.mkdtemp(prefix="streams-count-")) / "counts"
-    log.touch()
+    log = loadgen.probe_file("streams-count-", "counts")
     counter = loadgen.lambda_function(lam, COUNTER, {"COUNT_LOG": str(log)}, timeout=30)
     stream, arn = new_stream(kinesis, shards)
     written = records // PRODUCERS // PUT_BATCH * PUT_BATCH * PRODUCERS

@@ -23,6 +23,10 @@ from apigw_support import ANSWER, ECHO, function
 from server import Server
 
 REGION = "us-east-1"
+# Tests' own files (state directories, files a function writes for the test to read) live
+# outside /tmp: as root, a function's /tmp is its own (engine/bootstrap/private_tmp.py).
+if os.path.isdir("/var/tmp"):
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/var/tmp")
 
 
 @pytest.fixture(scope="session")

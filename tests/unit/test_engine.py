@@ -372,8 +372,9 @@ def handler(event, context):
 
 @pytest.mark.parametrize("tmpfs", [True, False], ids=["tmpfs", "per-file limit"])
 def test_the_temporary_directory_holds_the_ephemeral_storage(code_dir, tmpfs):
-    """As root, a tmpfs of its size: files add up to it (ENOSPC). Otherwise (forced here)
-    each file is limited alone (EFBIG), and several may add up past it."""
+    """As root, /tmp itself is a tmpfs of its size: files add up to it (ENOSPC), and the
+    server mounts nothing. Otherwise (forced here) a private directory, where each file is
+    limited alone (EFBIG), and several may add up past it."""
     from dataclasses import replace
 
     (code_dir / "writer.py").write_text(WRITER)
@@ -399,19 +400,19 @@ def test_the_temporary_directory_holds_the_ephemeral_storage(code_dir, tmpfs):
             await engine.stop()
 
     (several, one_large), enforcement, mounted = asyncio.run(go())
-    assert several["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
+    assert mounted == []  # an environment's /tmp is in its own mount namespace
     if tmpfs:
         assert enforcement == "tmpfs per environment"
-        assert mounted == [several["dir"]]
-        # the third file finds the directory full
+        assert several["dir"] == "/tmp"
+        # the third file finds /tmp full; the host's /tmp has none of them
         assert (several["written"], several["error"]) == ([1024 * 1024] * 2, "ENOSPC")
-        assert one_large == {"written": [], "error": "ENOSPC", "dir": several["dir"]}
+        assert one_large == {"written": [], "error": "ENOSPC", "dir": "/tmp"}
+        assert not Path("/tmp/file0").exists()
     else:
         assert enforcement == "per-file size limit"
-        assert mounted == []
+        assert several["dir"].startswith(str(code_dir.parent / "tmp"))  # a private directory
         assert several["written"] == [1024 * 1024] * 3 and "error" not in several
         assert (one_large["written"], one_large["error"]) == ([], "EFBIG")
-    assert tmpfs_mounts_under(code_dir.parent / "tmp") == []  # detached when stopped
 
 
 def test_a_generator_handler_streams_its_chunks_as_they_are_produced(code_dir):
@@ -511,7 +512,8 @@ def test_the_most_recently_used_environment_is_reused_first(code_dir):
 
 def test_idle_environments_are_reaped_after_the_keep_alive(code_dir):
     async def go() -> tuple:
-        engine = Engine(code_dir.parent / "state", lambda *args: None, keep_alive=0.3)
+        # Without a tmpfs, so that the environment has a directory on the host to remove.
+        engine = Engine(code_dir.parent / "state", lambda *args: None, keep_alive=0.3, tmpfs=False)
         await engine.start()
         spec = make_spec(code_dir, "app.handler")
         try:

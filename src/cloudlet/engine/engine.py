@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cloudlet.engine.bootstrap.limits import limit_file_size
+from cloudlet.engine.bootstrap.private_tmp import make_private_tmp
 from cloudlet.engine.channels import Channel, SocketChannel
 from cloudlet.engine.concurrency import Concurrency
 from cloudlet.engine.environment import (
@@ -110,7 +111,7 @@ class Engine:
         self.concurrency = Concurrency(concurrency_limit)
         self.records: deque[InvocationRecord] = deque(maxlen=RECORDS_KEPT)
         self.memory = MemoryLimits()
-        # Each environment's temporary directory: a tmpfs of its size where we may mount one.
+        # Each environment's /tmp: a tmpfs of its size where we may mount, else a directory.
         self.storage = EphemeralStorage(state_dir, tmpfs=tmpfs)
         self.idle: dict[tuple[str, str], list[Environment]] = defaultdict(list)
         # Provisioned environments stay in their pool, busy or idle, and are never reaped; one
@@ -156,7 +157,6 @@ class Engine:
             zygote.close()
         self.zygotes.clear()
         self.memory.close()
-        self.storage.close()
 
     def _environments(self) -> set[Environment]:
         """Every environment not retired yet: running, or dead but still pooled."""
@@ -425,8 +425,14 @@ class Engine:
         command = runtime_command(spec)
         channel = RuntimeApiChannel()
         address = await channel.listen()
-        env = {**spec.process_environment(environment.id), "AWS_LAMBDA_RUNTIME_API": address}
-        max_file_bytes = self.storage.prepare(env["TMPDIR"], spec.ephemeral_storage)
+        tmp = spec.tmp_path(environment.id)
+        max_file_bytes = self.storage.prepare(tmp, spec.ephemeral_storage)
+        private_tmp = max_file_bytes is None
+        env = {
+            **spec.process_environment(environment.id, private_tmp=private_tmp),
+            "AWS_LAMBDA_RUNTIME_API": address,
+        }
+        keep = [*spec.host_paths(), *(os.path.dirname(part) for part in command if "/" in part)]
         try:
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -436,10 +442,16 @@ class Engine:
                 stdout=log_fd,
                 stderr=log_fd,
                 start_new_session=True,
-                preexec_fn=functools.partial(limit_file_size, max_file_bytes),
+                preexec_fn=functools.partial(
+                    _enter_environment,
+                    max_file_bytes,
+                    spec.ephemeral_storage if private_tmp else None,
+                    keep,
+                ),
             )
         except OSError as error:
             channel.close()
+            self.storage.release(tmp)
             raise LaunchError(
                 "Runtime.InvalidEntrypoint", f"Error: fork/exec {command[0]}: {error.strerror}"
             ) from None
@@ -488,6 +500,7 @@ class Engine:
             preload=self.preload,
             site_dirs=[site],
             on_exit=self._on_exit,
+            private_tmp=self.storage.tmpfs,
         )
         started = time.perf_counter()
         await zygote.start()
@@ -523,3 +536,13 @@ class Engine:
                 else:
                     with contextlib.suppress(KeyError):
                         del self.idle[key]
+
+
+def _enter_environment(
+    max_file_bytes: int | None, tmpfs_megabytes: int | None, keep: list[str]
+) -> None:
+    """In a runtime client's process before its exec: the limits and /tmp an environment of
+    the zygote's gets in bootstrap/zygote.py's take_identity."""
+    limit_file_size(max_file_bytes)
+    if tmpfs_megabytes:
+        make_private_tmp(tmpfs_megabytes, keep)

@@ -56,8 +56,14 @@ class FunctionSpec:
         return f"{day}/[{self.version}]{environment_id}"
 
     def tmp_path(self, environment_id: str) -> str:
-        """The environment's private temporary directory (Lambda's /tmp)."""
+        """The environment's private temporary directory where it cannot have a /tmp of
+        its own (see storage.py)."""
         return f"{self.tmp_dir}/{environment_id}"
+
+    def host_paths(self) -> list[str]:
+        """The host's directories the environment runs from (a private /tmp binds back
+        those that lie under the host's /tmp)."""
+        return [self.code_dir, *([self.opt_dir] if self.opt_dir else [])]
 
     def python_sys_path(self) -> list[str]:
         major, minor = self.python
@@ -86,9 +92,12 @@ class FunctionSpec:
             paths["NODE_PATH"] = ":".join([*modules, self.code_dir])
         return paths
 
-    def process_environment(self, environment_id: str) -> dict[str, str]:
+    def process_environment(
+        self, environment_id: str, *, private_tmp: bool = False
+    ) -> dict[str, str]:
         """Lambda's reserved environment variables, under the function's own (which may
-        replace the unreserved ones: PATH, LANG, TZ...)."""
+        replace the unreserved ones: PATH, LANG, TZ...); TMPDIR is /tmp when the
+        environment has a /tmp of its own (`private_tmp`), else its directory."""
         key, secret, token = self.credentials
         env = {
             **self.search_paths(),
@@ -111,19 +120,24 @@ class FunctionSpec:
             "LAMBDA_TASK_ROOT": self.code_dir,
             "LAMBDA_RUNTIME_DIR": self.code_dir,
             "_HANDLER": self.handler,
-            "TMPDIR": self.tmp_path(environment_id),
+            "TMPDIR": "/tmp" if private_tmp else self.tmp_path(environment_id),
         }
         if token:
             env["AWS_SESSION_TOKEN"] = token
         return env
 
     def bootstrap_spec(self, environment_id: str, max_file_bytes: int | None) -> dict[str, Any]:
-        """What the zygote's child needs to become this function's environment; each file
-        it writes is kept under `max_file_bytes` (None: its directory is a tmpfs of its size)."""
+        """What the zygote's child needs to become this function's environment. None for
+        `max_file_bytes`: it mounts a tmpfs of EphemeralStorage MB on its own /tmp; else its
+        temporary directory is made by the server and each file it writes is kept under
+        that size."""
+        private_tmp = max_file_bytes is None
         return {
-            "env": self.process_environment(environment_id),
+            "env": self.process_environment(environment_id, private_tmp=private_tmp),
             "task_root": self.code_dir,
             "sys_path": self.python_sys_path(),
             "handler": self.handler,
             "max_file_bytes": max_file_bytes,
+            "tmpfs_megabytes": self.ephemeral_storage if private_tmp else None,
+            "keep": self.host_paths(),
         }

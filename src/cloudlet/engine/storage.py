@@ -1,12 +1,17 @@
-"""Each environment's private temporary directory, sized by EphemeralStorage as Lambda's /tmp.
+"""Each environment's /tmp, sized by EphemeralStorage as Lambda's.
 
-As root on Linux, the directory is a tmpfs of EphemeralStorage MB, mounted by the server
-before the environment starts and detached when it ends: as on Lambda, a write that would
-fill it fails with ENOSPC and the function keeps running. The mount is a direct mount(2)
-call (about 20 µs here), not a `mount` process, which would add milliseconds to every cold
-start. Elsewhere (not root, or the kernel refuses the probe mount at start), EphemeralStorage
-only caps the size of each file (RLIMIT_FSIZE: a write beyond it fails with EFBIG), and many
-files may add up past it.
+As root on Linux, each environment's /tmp is its own: a tmpfs of EphemeralStorage MB that
+the environment's process mounts on /tmp in a mount namespace of its own right after its
+fork, before the function's code runs (bootstrap/private_tmp.py), with TMPDIR=/tmp as on
+Lambda. A file opened as /tmp/x is the environment's alone, a write that would fill the tmpfs
+fails with ENOSPC and the function keeps running, and the tmpfs goes with the environment's
+last process: the server mounts nothing per environment and has nothing to unmount. The
+mounts are direct mount(2) and unshare(2) calls (tens of microseconds), not a `mount`
+process, which would add milliseconds to every cold start. Elsewhere (not root,
+CLOUDLET_TMPFS=0, or the kernel refuses the probe mount at start), each environment has a
+directory of its own under the state directory as TMPDIR, /tmp is the host's, and
+EphemeralStorage only caps the size of each file (RLIMIT_FSIZE: a write beyond it fails with
+EFBIG), and many files may add up past it.
 """
 
 from __future__ import annotations
@@ -28,14 +33,13 @@ _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 class EphemeralStorage:
-    """Makes and removes environments' temporary directories under `root` (the state
-    directory), as tmpfs mounts when `tmpfs` is allowed and the kernel lets us mount."""
+    """Decides how environments get their temporary storage: a tmpfs on their own /tmp when
+    `tmpfs` is allowed and the kernel lets us mount, else directories under `root` (the
+    state directory), made and removed here."""
 
     def __init__(self, root: Path, *, tmpfs: bool = True) -> None:
         self.root = root.resolve()
         self.tmpfs = tmpfs and _can_mount(self.root)
-        if self.tmpfs:
-            _unmount_under(self.root)  # left by a server that was killed
         log.info("ephemeral storage: %s", self.enforcement)
 
     @property
@@ -44,35 +48,22 @@ class EphemeralStorage:
         return "tmpfs per environment" if self.tmpfs else "per-file size limit"
 
     def prepare(self, path: str, megabytes: int) -> int | None:
-        """Make the directory `path` of `megabytes`; return the size limit each file written
-        must keep (bytes), or None when the directory's own size is the limit."""
-        os.makedirs(path, exist_ok=True)
+        """None when the environment mounts its own /tmp of `megabytes`; else make the
+        directory `path` and return the size limit each file written must keep (bytes)."""
         if self.tmpfs:
-            try:
-                _mount_tmpfs(path, megabytes)
-                return None
-            except OSError as error:
-                log.warning(
-                    "cannot mount a tmpfs on %s (%s): files limited one by one", path, error
-                )
+            return None
+        os.makedirs(path, exist_ok=True)
         return megabytes * 1024 * 1024
 
     def release(self, path: str) -> None:
-        """Remove the directory `path`; its tmpfs, if any, goes once no process uses it."""
-        if self.tmpfs:
-            with contextlib.suppress(OSError):  # EINVAL: not a mount point (the mount failed)
-                _unmount(path)
-        shutil.rmtree(path, ignore_errors=True)
-
-    def close(self) -> None:
-        """Detach every mount of ours (the server is stopping)."""
-        if self.tmpfs:
-            _unmount_under(self.root)
+        """Remove the directory `path`, if one was made (a private /tmp goes by itself)."""
+        if not self.tmpfs:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _can_mount(root: Path) -> bool:
-    """Whether we may mount a tmpfs here: root on Linux, and the kernel agrees (a container
-    without CAP_SYS_ADMIN refuses)."""
+    """Whether environments may mount their /tmp: root on Linux, and the kernel agrees (a
+    container without CAP_SYS_ADMIN refuses; the same capability allows unshare(2))."""
     if _libc is None or os.geteuid() != 0:
         return False
     probe = root / ".tmpfs-probe"
@@ -102,13 +93,6 @@ def _unmount(path: str) -> None:
     if _libc.umount2(os.fsencode(path), MNT_DETACH) != 0:
         number = ctypes.get_errno()
         raise OSError(number, os.strerror(number), path)
-
-
-def _unmount_under(root: Path) -> None:
-    """Detach the tmpfs mounts below `root`, deepest first."""
-    for mount_point in sorted(tmpfs_mounts_under(root), reverse=True):
-        with contextlib.suppress(OSError):
-            _unmount(mount_point)
 
 
 def tmpfs_mounts_under(root: Path) -> list[str]:

@@ -41,10 +41,13 @@ class Zygote:
         preload: list[str],
         site_dirs: list[str],
         on_exit: Callable[[int, int], None],
+        private_tmp: bool = False,
     ) -> None:
         self.interpreter = interpreter
         self.preload = preload
         self.site_dirs = site_dirs
+        # Children enter their own mount namespace ahead of need (bootstrap/private_tmp.py).
+        self.private_tmp = private_tmp
         self.on_exit = on_exit
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
@@ -72,6 +75,8 @@ class Zygote:
         ]
         for site in self.site_dirs:
             command += ["--path", site]
+        if self.private_tmp:
+            command.append("--private-tmp")
         self.process = subprocess.Popen(
             command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True
         )

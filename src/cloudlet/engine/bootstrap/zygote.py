@@ -20,11 +20,14 @@ left threads or sockets behind that a fork would not carry over.
 Fork safety: a zygote stays single-threaded and holds no sockets but its control socket,
 which children close; each child reseeds `random`, leaves the zygote's process group, and
 dies with its zygote (PR_SET_PDEATHSIG), which itself exits when the server goes away.
+As root, each environment (a template too) mounts its own /tmp (private_tmp.py) before
+the function's code runs; a template's children replace its /tmp with theirs.
 """
 
 import argparse
 import array
 import collections
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -43,9 +46,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import python_runtime  # imported once here, so that no child pays for it
 from limits import limit_file_size
+from private_tmp import enter_namespace, make_private_tmp
 
 MAX_PACKET = 1 << 20
 PR_SET_PDEATHSIG = 1
+PRIVATE_TMP = False  # --private-tmp: environments mount their own /tmp (the server is root)
 try:
     _prctl = ctypes.CDLL(None).prctl
 except (OSError, AttributeError):  # not Linux: children outlive a killed zygote
@@ -104,6 +109,9 @@ def fork_blank(inherited, become):
         os.setsid()
         if _prctl is not None:
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if PRIVATE_TMP:  # now, off the cold start's path; only the mount is left for it
+            with contextlib.suppress(OSError):  # else tried again, and logged, at its start
+                enter_namespace()
         message, fds = receive(theirs)
         theirs.close()
         if message is not None and len(fds) == 2:
@@ -118,6 +126,9 @@ def take_identity(spec, log_fd):
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
+    if spec.get("tmpfs_megabytes"):  # after the log's dup, so that a failure is logged
+        keep = [spec["task_root"], *spec["keep"], *spec["sys_path"], *sys.path]
+        make_private_tmp(spec["tmpfs_megabytes"], keep)
     os.environ.clear()
     os.environ.update(spec["env"])
     os.chdir(spec["task_root"])
@@ -125,7 +136,7 @@ def take_identity(spec, log_fd):
         if path not in sys.path:
             sys.path.insert(0, path)
     tmp = spec["env"].get("TMPDIR")
-    if tmp:  # made by the server (a tmpfs of its size, where it may mount one)
+    if tmp:  # /tmp, or a directory the server made (where it may not mount)
         import tempfile
 
         tempfile.tempdir = tmp
@@ -252,7 +263,10 @@ def main():
     parser.add_argument("--preload", default="")
     parser.add_argument("--path", action="append", default=[])
     parser.add_argument("--spares", type=int, default=2, help="children forked ahead of need")
+    parser.add_argument("--private-tmp", action="store_true", help="environments own /tmp")
     args = parser.parse_args()
+    global PRIVATE_TMP
+    PRIVATE_TMP = args.private_tmp
     sys.path[:0] = args.path
     preload(args.preload.split(","))
     control = socket.socket(fileno=args.control_fd)
