@@ -26,7 +26,7 @@ from cloudlet.services.dynamodb.expressions.request import prepare
 from cloudlet.services.dynamodb.key_conditions import KeyRange
 from cloudlet.services.dynamodb.keys import encode
 from cloudlet.services.dynamodb.operations.reads import ReadOperations
-from cloudlet.services.dynamodb.operations.transactions import TransactionOperations
+from cloudlet.services.dynamodb.operations.transactions import TransactionOperations, claim_item
 from cloudlet.services.dynamodb.pages import PageSpec
 from cloudlet.services.dynamodb.partiql import Bound, Statement, bind, parse_statement
 from cloudlet.services.dynamodb.storage import apply_change, load_item
@@ -123,12 +123,7 @@ class PartiqlOperations(ReadOperations, TransactionOperations):
             prepared, params["TransactStatements"], strict=True
         ):
             request = self._write_request(table, statement, bound)
-            identity = (table.id, *request.key)
-            if identity in seen:
-                raise validation(
-                    "Transaction request cannot include multiple operations on one item"
-                )
-            seen.add(identity)
+            claim_item(seen, request)
             requests.append((request, entry.get("ReturnValuesOnConditionCheckFailure")))
         digest = hashlib.sha256(
             orjson.dumps(params["TransactStatements"], option=orjson.OPT_SORT_KEYS)

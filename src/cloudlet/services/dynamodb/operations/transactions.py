@@ -45,6 +45,15 @@ _KINDS = {
 }
 
 
+def claim_item(seen: set[tuple[int, bytes, bytes]], request: WriteRequest) -> None:
+    """Note the item `request` writes among a transaction's `seen` items (TransactWriteItems,
+    ExecuteTransaction): a second operation on one item is a ValidationException."""
+    identity = (request.table.id, *request.key)
+    if identity in seen:
+        raise validation("Transaction request cannot include multiple operations on one item")
+    seen.add(identity)
+
+
 class TransactionOperations(DynamoBase):
     async def transact_write_items(
         self, ctx: RequestContext, params: dict[str, Any]
@@ -60,12 +69,7 @@ class TransactionOperations(DynamoBase):
             spec = action[kinds[0]]
             table = self._table(ctx, spec["TableName"])
             request = _KINDS[kinds[0]](table, spec)
-            identity = (table.id, *request.key)
-            if identity in seen:
-                raise validation(
-                    "Transaction request cannot include multiple operations on one item"
-                )
-            seen.add(identity)
+            claim_item(seen, request)
             requests.append((request, spec.get("ReturnValuesOnConditionCheckFailure")))
         digest = hashlib.sha256(
             orjson.dumps(params["TransactItems"], option=orjson.OPT_SORT_KEYS)
