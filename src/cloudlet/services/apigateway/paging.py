@@ -33,3 +33,10 @@ def http_api_page(items: list[Any], request: dict[str, Any]) -> dict[str, Any]:
     MaxResults and NextToken name, as Items, and the next page's NextToken."""
     listed, following = page(items, request.get("MaxResults"), request.get("NextToken"))
     return {"Items": listed, **({"NextToken": following} if following else {})}
+
+
+def rest_api_page(items: list[Any], request: dict[str, Any]) -> dict[str, Any]:
+    """A REST API list's answer (GetRestApis, GetResources, GetApiKeys): the page of `items`
+    the request's limit and position name, as items, and the next page's position."""
+    listed, following = page(items, request.get("limit"), request.get("position"), 25)
+    return {"items": listed, **({"position": following} if following else {})}

@@ -13,7 +13,7 @@ from cloudlet.services.apigateway.core import (
     resource_of,
 )
 from cloudlet.services.apigateway.ids import new_id, now
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import rest_api_page
 from cloudlet.services.apigateway.patches import apply
 from cloudlet.services.apigateway.tagging import tagged
 from cloudlet.services.base import RequestContext
@@ -61,8 +61,7 @@ class RestApiOperations(RestApiCore):
 
     def get_rest_apis(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         apis = [d["api"] for d in self.apis.of(ctx.account_id, ctx.region)]
-        items, following = page(apis, request.get("limit"), request.get("position"), 25)
-        return {"items": items, **({"position": following} if following else {})}
+        return rest_api_page(apis, request)
 
     async def update_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])
@@ -141,8 +140,7 @@ class RestApiOperations(RestApiCore):
 
     def get_resources(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         resources = list(self.peek(ctx, request["restApiId"])["resources"].values())
-        items, following = page(resources, request.get("limit"), request.get("position"), 25)
-        return {"items": items, **({"position": following} if following else {})}
+        return rest_api_page(resources, request)
 
     async def delete_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key, document = self.document(ctx, request["restApiId"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudlet.services.apigateway.core import RestApiCore, bad_request, conflict, not_found
 from cloudlet.services.apigateway.ids import new_id, now
-from cloudlet.services.apigateway.paging import page
+from cloudlet.services.apigateway.paging import rest_api_page
 from cloudlet.services.apigateway.patches import apply
 from cloudlet.services.base import RequestContext
 
@@ -59,8 +59,7 @@ class UsageOperations(RestApiCore):
             for k in self.keys.of(ctx.account_id, ctx.region)
             if not request.get("nameQuery") or k["name"].startswith(request["nameQuery"])
         ]
-        items, following = page(keys, request.get("limit"), request.get("position"), 25)
-        return {"items": items, **({"position": following} if following else {})}
+        return rest_api_page(keys, request)
 
     async def update_api_key(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         key = dict(self._key(ctx, request["apiKey"]))
