@@ -14,13 +14,11 @@ bench/results/apigw-*.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import tempfile
 import time
 import urllib.request
-import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,27 +34,19 @@ def clients(endpoint: str) -> tuple[object, object]:
     return loadgen.aws_client(endpoint, "lambda"), loadgen.aws_client(endpoint, "apigatewayv2")
 
 
-def deploy(endpoint: str) -> str:
+def deploy(endpoint: str) -> tuple[str, str]:
+    """The function (warm) and its route: the HTTP API path and the function's name."""
     lam, gw = clients(endpoint)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", NOOP)
-    created = lam.create_function(  # type: ignore[attr-defined]
-        FunctionName="bench-noop",
-        Runtime=f"python{sys.version_info[0]}.{sys.version_info[1]}",
-        Role="arn:aws:iam::000000000000:role/bench",
-        Handler="app.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName="bench-noop")  # type: ignore[attr-defined]
+    name = loadgen.lambda_function(lam, NOOP, timeout=3)
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]  # type: ignore[attr-defined]
     api = gw.create_api(  # type: ignore[attr-defined]
-        Name="bench", ProtocolType="HTTP", Target=created["FunctionArn"], RouteKey="GET /ping"
+        Name="bench", ProtocolType="HTTP", Target=arn, RouteKey="GET /ping"
     )
     path = f"/execute-api/{api['ApiId']}/ping"
     for _ in range(20):  # warm: the environment exists before the first measured request
         with urllib.request.urlopen(endpoint + path) as answer:
             assert answer.read() == b"pong"
-    return path
+    return path, name
 
 
 def main() -> None:
@@ -70,11 +60,11 @@ def main() -> None:
         peers.cloudlet(4610, Path(state), "normal") as server,
     ):
         server.start()
-        path = deploy(server.endpoint)
+        path, function = deploy(server.endpoint)
         script = str(HERE / "wrk" / "request.lua")
         runs = {
             "HTTP API route": ["GET", path],
-            "direct Invoke": ["POST", "/2015-03-31/functions/bench-noop/invocations", "{}"],
+            "direct Invoke": ["POST", f"/2015-03-31/functions/{function}/invocations", "{}"],
         }
         for _ in range(args.rounds):
             for connections in (1, 16):

@@ -21,14 +21,12 @@ bench/results/async-invoke-*.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
 import tempfile
 import time
 import urllib.request
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +40,8 @@ sys.path.insert(0, str(peers.ROOT / "tests"))
 from server import free_port
 
 WRK_SCRIPT = str(Path(__file__).resolve().parent / "wrk" / "async_invoke.lua")
-FUNCTION = "async-bench"
+NOOP = "def handler(event, context):\n    return None\n"
 PAYLOAD = '{"order": 42}'
-RUNTIME = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def main() -> None:
@@ -59,8 +56,8 @@ def main() -> None:
         server = peers.cloudlet(free_port(), Path(state)).start()
         try:
             lam = _client(server.endpoint)
-            _create_function(lam)
-            rounds = [_round(server, lam, args) for _ in range(args.rounds)]
+            function = loadgen.lambda_function(lam, NOOP, timeout=3)
+            rounds = [_round(server, function, args) for _ in range(args.rounds)]
         finally:
             server.stop()
 
@@ -101,7 +98,7 @@ def main() -> None:
     print(f"\nresults: {path}")
 
 
-def _round(server: peers.ServerProcess, lam: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _round(server: peers.ServerProcess, function: str, args: argparse.Namespace) -> dict[str, Any]:
     assert server.process is not None
     _wait_drained(server.endpoint)
     before = _cpu_seconds(server.process.pid)
@@ -109,7 +106,7 @@ def _round(server: peers.ServerProcess, lam: Any, args: argparse.Namespace) -> d
     load = loadgen.wrk(
         server.endpoint,
         WRK_SCRIPT,
-        [FUNCTION, PAYLOAD],
+        [function, PAYLOAD],
         connections=args.connections,
         seconds=args.seconds,
     )
@@ -123,7 +120,7 @@ def _round(server: peers.ServerProcess, lam: Any, args: argparse.Namespace) -> d
 
         def step(recorder: loadgen.Recorder) -> int:
             answer = recorder.call(
-                client.invoke, FunctionName=FUNCTION, InvocationType="Event", Payload=PAYLOAD
+                client.invoke, FunctionName=function, InvocationType="Event", Payload=PAYLOAD
             )
             return 1 if answer is not None and answer["StatusCode"] == 202 else 0
 
@@ -152,20 +149,6 @@ def _client(endpoint: str) -> Any:
     return loadgen.aws_client(
         endpoint, "lambda", retries={"total_max_attempts": 1}, max_pool_connections=64
     )
-
-
-def _create_function(lam: Any) -> None:
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
-    lam.create_function(
-        FunctionName=FUNCTION,
-        Runtime=RUNTIME,
-        Role="arn:aws:iam::000000000000:role/bench",
-        Handler="app.handler",
-        Code={"ZipFile": package.getvalue()},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=FUNCTION)
 
 
 def _wait_drained(endpoint: str, timeout: float = 300.0) -> None:
