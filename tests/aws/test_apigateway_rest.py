@@ -403,3 +403,30 @@ def test_stage_throttling_from_method_settings(server, rest, echo):
     statuses = [request(target).status for _ in range(3)]
     assert statuses[0] == 200 and statuses[-1] == 429
     assert request(target).json() == {"message": "Too Many Requests"}
+
+
+def test_resources_and_api_keys_are_listed_a_page_at_a_time(rest):
+    api_id = rest.create_rest_api(name=unique("paged"))["id"]
+    root = rest.get_resources(restApiId=api_id)["items"][0]["id"]
+    for number in range(30):
+        resource(rest, api_id, root, f"r{number}")
+    first = rest.get_resources(restApiId=api_id)
+    assert len(first["items"]) == 25  # AWS's default page
+    rest_of_them = rest.get_resources(restApiId=api_id, position=first["position"])
+    assert len(rest_of_them["items"]) == 6 and "position" not in rest_of_them
+    paths = {r["path"] for r in first["items"] + rest_of_them["items"]}
+    assert paths == {"/"} | {f"/r{number}" for number in range(30)}
+    everything = rest.get_paginator("get_resources").paginate(restApiId=api_id, limit=7)
+    assert sum(len(p["items"]) for p in everything) == 31
+
+    keys = {rest.create_api_key(name=unique("key"))["id"] for _ in range(3)}
+    seen, position = [], None
+    while True:
+        answer = rest.get_api_keys(limit=1, **({"position": position} if position else {}))
+        assert len(answer["items"]) <= 1
+        seen += [k["id"] for k in answer["items"]]
+        position = answer.get("position")
+        if position is None:
+            break
+    assert keys <= set(seen) and len(seen) == len(set(seen))
+    rest.delete_rest_api(restApiId=api_id)
