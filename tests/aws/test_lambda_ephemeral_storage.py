@@ -219,6 +219,31 @@ def test_a_killed_server_leaves_no_mounts_behind(tmp_path):
     assert not Path(f"/proc/{pid}").exists()
 
 
+READER = """
+def handler(event, context):
+    with open(event["path"]) as file:
+        return file.read()
+"""
+
+
+@needs_root
+def test_cloudlet_installed_under_the_hosts_tmp_stays_reachable_from_functions(tmp_path):
+    """A clone of cloudlet under /tmp (a CI checkout, say): its import roots are bound back
+    into every environment's /tmp, so what runtimes load lazily from there (boto3's data
+    files, awslambdaric) is still found; here a file in an import root given by PYTHONPATH."""
+    root = Path(tempfile.mkdtemp(prefix="cloudlet-install-", dir="/tmp"))
+    (root / "marker.txt").write_text("installed here")
+    own = Server(tmp_path / "state", env={"PYTHONPATH": str(root)}).start()
+    try:
+        lam = client(own, "lambda")
+        name = unique("install")
+        create_function(lam, name, READER)
+        assert invoke(lam, name, {"path": str(root / "marker.txt")}) == "installed here"
+    finally:
+        own.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def test_without_tmpfs_each_file_is_limited_and_status_says_so(tmp_path):
     own = Server(tmp_path / "state", env={"CLOUDLET_TMPFS": "0"}).start()
     try:

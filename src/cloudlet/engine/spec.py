@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+# Where cloudlet itself is installed: its environment and every import root it loaded from.
+SERVER_PATHS = (sys.prefix, *sys.path)
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,10 @@ class FunctionSpec:
 
     def host_paths(self) -> list[str]:
         """The host's directories the environment runs from (a private /tmp binds back
-        those that lie under the host's /tmp)."""
-        return [self.code_dir, *([self.opt_dir] if self.opt_dir else [])]
+        those that lie under the host's /tmp): its code and layers, and cloudlet's own
+        installation, whose interpreter, bootstrap and packages (boto3's data files, read
+        lazily) runtimes use after the fork."""
+        return [self.code_dir, *([self.opt_dir] if self.opt_dir else []), *SERVER_PATHS]
 
     def python_sys_path(self) -> list[str]:
         major, minor = self.python
