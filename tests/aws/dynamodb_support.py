@@ -11,6 +11,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
+# CreateTable's arguments for a table keyed by a string `pk`, billed per request.
+KEYED_BY_PK: dict[str, Any] = {
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 
 
 def dynamodb_client(server: Any, service: str = "dynamodb", validate: bool = True) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dynamodb_support import create_table, dynamodb_client, error_of, unique
+from dynamodb_support import KEYED_BY_PK, create_table, dynamodb_client, error_of, unique
 
 
 @pytest.fixture
@@ -45,9 +45,7 @@ def test_a_table_created_by_its_arn_is_named_by_the_arn_s_last_part(ddb: Any) ->
     arn = f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}"
     answer = ddb.create_table(
         TableName=arn,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+        **KEYED_BY_PK,
     )["TableDescription"]
     assert (answer["TableName"], answer["TableArn"]) == (name, arn)
     assert ddb.describe_table(TableName=name)["Table"]["TableArn"] == arn
@@ -61,9 +59,7 @@ def test_existing_and_missing_tables_get_aws_errors(ddb: Any) -> None:
     code, message = error_of(
         ddb.create_table,
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+        **KEYED_BY_PK,
     )
     assert (code, message) == ("ResourceInUseException", f"Table already exists: {name}")
     assert error_of(ddb.describe_table, TableName="nope-nope") == (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dynamodb_support import create_table, dynamodb_client, error_response, unique
+from dynamodb_support import KEYED_BY_PK, create_table, dynamodb_client, error_response, unique
 
 PATTERN = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
 AT_LEAST_3 = "Member must have length greater than or equal to 3"
@@ -64,9 +64,7 @@ def test_table_operations_hold_a_name_to_the_naming_rules(
     create = refused(
         ddb.create_table,
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+        **KEYED_BY_PK,
     )
     assert create == expected
     assert name not in all_table_names(ddb)
@@ -123,9 +121,7 @@ def test_index_names_are_held_to_the_same_rules(ddb: Any, table: str) -> None:
     code, message = refused(
         ddb.create_table,
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+        **KEYED_BY_PK,
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "g!",
